@@ -1,5 +1,35 @@
 """The embedded local cloud: moto plus our fidelity plug-ins.
 
-moto alone cannot run this system (see each plug-in's docstring for the gap it closes).
+moto alone cannot run this system; each plug-in module closes one gap and says which
+in its docstring:
+
+- `stacks`: stacks fail with a reason instead of "completing" without resources;
+- `cloudformation`: the resource types moto lacks (subscription, queue policy, stream);
+- `sns`: SNS -> Firehose delivery;
+- `firehose` (+ `firehose_prefix`): buffering, prefix expressions, object names;
+- `sqs`: a queue whose per-call cost does not grow with backlog.
+
 Only `cli` and `simulate` start it; the application never imports this package.
 """
+
+from __future__ import annotations
+
+__all__ = ["install"]
+
+
+def install() -> None:
+    """Install every plug-in into moto. Idempotent; call before the first request."""
+    # Imported on call: the plug-in modules import this package's submodules.
+    from messaging.localcloud import (  # noqa: PLC0415
+        cloudformation,
+        firehose,
+        sns,
+        sqs,
+        stacks,
+    )
+
+    sqs.install()
+    sns.install()
+    firehose.install()
+    stacks.install()
+    cloudformation.install()
