@@ -1,0 +1,151 @@
+"""Start and stop the local cloud: moto's WSGI app plus our plug-ins, on loopback.
+
+Why not `moto_server` or `ThreadedMotoServer` as they are: we must install the
+plug-ins before the first backend is built, run the Firehose flusher beside the HTTP
+server, and deliver every buffered record when the cloud stops.
+
+Any standard client works against it with `AWS_ENDPOINT_URL`. moto does not check
+signatures, so the local cloud accepts any credentials; `client_environment()` gives
+placeholder ones for processes that have none (they are not secrets and grant nothing).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+import urllib.request
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from messaging.localcloud import install
+from messaging.localcloud.firehose import BufferFlusher, FlushReport, timing
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_REGION", "LocalCloud", "is_loopback"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+DEFAULT_REGION = "us-east-1"
+# Placeholders: moto ignores signatures, but SDKs refuse to sign without credentials.
+PLACEHOLDER_KEY = "localcloud"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _QuietHandler(MotoRequestHandler):
+    """Request lines go to our logger at DEBUG, not to stderr for every call."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.debug('"%s" %s %s', self.requestline, code, size)
+
+
+class LocalCloud:
+    """The embedded AWS: serve, flush Firehose buffers on time, flush all on stop."""
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        *,
+        region: str = DEFAULT_REGION,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.region = region
+        self._clock = clock
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._flusher = BufferFlusher()
+
+    @property
+    def endpoint_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def placeholder_credentials(self) -> tuple[str, str]:
+        return PLACEHOLDER_KEY, PLACEHOLDER_KEY
+
+    def client_environment(self) -> dict[str, str]:
+        """Environment for a process that should talk to this cloud."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": PLACEHOLDER_KEY,
+            "AWS_SECRET_ACCESS_KEY": PLACEHOLDER_KEY,
+        }
+
+    def start(self) -> Self:
+        install()
+        if self._clock is not None:
+            timing.clock = self._clock
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=_QuietHandler
+        )
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="localcloud-http", daemon=True
+        )
+        self._thread.start()
+        self._flusher.start()
+        self._wait_ready()
+        logger.info("local cloud listening on %s", self.endpoint_url)
+        return self
+
+    def flush_due(self) -> float | None:
+        """Deliver every Firehose buffer whose interval has elapsed (for injected clocks)."""
+        return self._flusher.flush_due()
+
+    def stop(self) -> FlushReport:
+        """Stop serving, then deliver every buffered Firehose record."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        report = self._flusher.stop()
+        if report.undelivered:
+            logger.error(
+                "local cloud stopped with %d Firehose records undelivered", report.undelivered
+            )
+        return report
+
+    def _wait_ready(self, timeout: float = 10.0) -> None:
+        # One real request through the WSGI app proves the whole stack answers.
+        url = f"{self.endpoint_url}/moto-api/config"  # always http://, built here
+        with urllib.request.urlopen(url, timeout=timeout):  # noqa: S310
+            pass
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+        *_: Any,
+    ) -> None:
+        self.stop()

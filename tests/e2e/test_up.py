@@ -1,0 +1,183 @@
+"""`messaging up` as a user runs it: a subprocess, plain boto3 and the aws CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support import wait_for
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+INTERVAL = 3
+PLACEHOLDERS = {"AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e"}
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    seen: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_line(self, needle: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.seen.append(line)
+            if needle in line:
+                return line
+        raise AssertionError(f"{needle!r} not printed; output so far:\n" + "\n".join(self.seen))
+
+
+@pytest.fixture
+def up() -> Iterator[tuple[Running, str]]:
+    env = {**os.environ, **PLACEHOLDERS, "COLUMNS": "200"}
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        [
+            str(BIN / "messaging"),
+            "up",
+            "--port",
+            "0",
+            "--parameter",
+            f"BufferIntervalSeconds={INTERVAL}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    running = Running(process)
+    try:
+        endpoint = running.wait_line("listening on").rsplit(" ", 1)[1]
+        running.wait_line("Press Ctrl-C to stop.")
+        yield running, endpoint
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",  # type: ignore[call-overload]
+        aws_access_key_id="e2e",
+        aws_secret_access_key="e2e",
+    )
+
+
+def aws_cli(endpoint: str, *args: str) -> Any:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/tmp",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+        **PLACEHOLDERS,
+    }
+    done = subprocess.run(
+        [str(BIN / "aws"), "--endpoint-url", endpoint, *args, "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)
+
+
+def test_up_serves_the_whole_stack_and_flushes_on_sigterm(up: tuple[Running, str]) -> None:
+    running, endpoint = up
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in aws_cli(
+            endpoint, "cloudformation", "describe-stacks", "--stack-name", "messaging"
+        )["Stacks"][0]["Outputs"]
+    }
+    assert set(outputs) == {
+        "TopicArn",
+        "OrdersQueueUrl",
+        "PaymentsQueueUrl",
+        "OrdersDlqUrl",
+        "PaymentsDlqUrl",
+        "DeliveryStreamName",
+        "LakeBucketName",
+        "OrdersTableName",
+        "PaymentsTableName",
+    }
+
+    subscriptions = aws_cli(
+        endpoint, "sns", "list-subscriptions-by-topic", "--topic-arn", outputs["TopicArn"]
+    )["Subscriptions"]
+    assert sorted(s["Protocol"] for s in subscriptions) == ["firehose", "sqs", "sqs"]
+
+    sqs = client("sqs", endpoint)
+    for key in ("OrdersQueueUrl", "PaymentsQueueUrl"):
+        attributes = sqs.get_queue_attributes(QueueUrl=outputs[key], AttributeNames=["All"])[
+            "Attributes"
+        ]
+        assert "Policy" in attributes
+        assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 5
+
+    sns, s3 = client("sns", endpoint), client("s3", endpoint)
+    bucket = outputs["LakeBucketName"]
+    bodies = [json.dumps({"event": n}) for n in range(3)]
+    published_at = time.monotonic()
+    for body in bodies:
+        sns.publish(
+            TopicArn=outputs["TopicArn"],
+            Message=body,
+            MessageAttributes={
+                "event_type": {"DataType": "String", "StringValue": "consumer.created"}
+            },
+        )
+    for key in ("OrdersQueueUrl", "PaymentsQueueUrl"):
+        received = sqs.receive_message(
+            QueueUrl=outputs[key], MaxNumberOfMessages=10, WaitTimeSeconds=2
+        )["Messages"]
+        assert sorted(m["Body"] for m in received) == sorted(bodies)
+    before = s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0)
+    assert time.monotonic() - published_at < INTERVAL, "too slow to observe the buffer"
+    assert before == 0
+
+    contents = wait_for(
+        lambda: s3.list_objects_v2(Bucket=bucket).get("Contents"), timeout=INTERVAL + 15
+    )
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert [c["Key"].split("/")[0] for c in contents] == [f"landing_date={today}"]
+    body = s3.get_object(Bucket=bucket, Key=contents[0]["Key"])["Body"].read().decode()
+    assert body.splitlines() == bodies
+
+    sns.publish(TopicArn=outputs["TopicArn"], Message='{"last": true}')
+    running.process.send_signal(signal.SIGTERM)
+    running.wait_line("Delivered 1 buffered Firehose records.")
+    assert running.process.wait(timeout=30) == 0

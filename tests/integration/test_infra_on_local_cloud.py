@@ -1,0 +1,238 @@
+"""infra.yaml deployed on the local cloud, checked with boto3 and the aws CLI over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from messaging import stack
+from messaging.aws import Aws
+from messaging.localcloud import firehose
+from messaging.localcloud.server import LocalCloud
+from tests.support import FakeClock, wait_for
+
+pytestmark = pytest.mark.integration
+
+INFRA = stack.default_template_path()
+AWS_CLI = Path(sys.executable).with_name("aws")
+INTERVAL = 3
+
+
+def aws_cli(cloud: LocalCloud, *args: str) -> Any:
+    """The aws CLI as a user runs it. `--endpoint-url` is explicit because aws-cli v1
+    overrides AWS_ENDPOINT_URL for SQS with its legacy queue.amazonaws.com names."""
+    env = {**cloud.client_environment(), "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    done = subprocess.run(
+        [str(AWS_CLI), "--endpoint-url", cloud.endpoint_url, *args, "--output", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def outputs(aws: Aws, name_prefix: str) -> stack.StackOutputs:
+    result = stack.deploy(
+        aws.cloudformation(),
+        f"{name_prefix}messaging",
+        INFRA.read_text(),
+        {"NamePrefix": name_prefix, "BufferIntervalSeconds": str(INTERVAL)},
+        sleep=lambda _: None,
+    )
+    assert result.status == "CREATE_COMPLETE"
+    return stack.StackOutputs.model_validate(result.outputs)
+
+
+def test_outputs_are_complete_and_named_with_the_prefix(
+    aws: Aws, outputs: stack.StackOutputs, name_prefix: str
+) -> None:
+    assert outputs.TopicArn.endswith(f":{name_prefix}created-consumer")
+    assert outputs.OrdersQueueUrl.endswith(f"/{name_prefix}api-orders-created-consumer")
+    assert outputs.PaymentsQueueUrl.endswith(f"/{name_prefix}api-payment-created-consumer")
+    assert outputs.OrdersDlqUrl.endswith(f"/{name_prefix}api-orders-created-consumer-dlq")
+    assert outputs.PaymentsDlqUrl.endswith(f"/{name_prefix}api-payment-created-consumer-dlq")
+    assert outputs.DeliveryStreamName == f"{name_prefix}created-consumer-lake"
+    assert outputs.LakeBucketName.startswith(name_prefix)
+    assert outputs.OrdersTableName == f"{name_prefix}orders-consumers"
+    assert outputs.PaymentsTableName == f"{name_prefix}payments-accounts"
+    via_cli = stack.read_outputs(aws.cloudformation(), f"{name_prefix}messaging")
+    assert set(via_cli) >= set(stack.StackOutputs.model_fields)
+
+
+def test_topic_lists_two_sqs_and_one_firehose_subscription(
+    cloud: LocalCloud, aws: Aws, outputs: stack.StackOutputs
+) -> None:
+    listed = aws_cli(cloud, "sns", "list-subscriptions-by-topic", "--topic-arn", outputs.TopicArn)
+    protocols = sorted(s["Protocol"] for s in listed["Subscriptions"])
+    assert protocols == ["firehose", "sqs", "sqs"]
+    sns = aws.sns()
+    for subscription in listed["Subscriptions"]:
+        attributes = sns.get_subscription_attributes(
+            SubscriptionArn=subscription["SubscriptionArn"]
+        )["Attributes"]
+        assert attributes["RawMessageDelivery"] == "true"
+        if subscription["Protocol"] == "firehose":
+            assert attributes["SubscriptionRoleArn"].startswith("arn:aws:iam::")
+
+
+def test_each_queue_has_its_policy_and_redrive_policy(
+    cloud: LocalCloud, outputs: stack.StackOutputs
+) -> None:
+    for queue_url, dlq_url in (
+        (outputs.OrdersQueueUrl, outputs.OrdersDlqUrl),
+        (outputs.PaymentsQueueUrl, outputs.PaymentsDlqUrl),
+    ):
+        attributes = aws_cli(
+            cloud,
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            queue_url,
+            "--attribute-names",
+            "All",
+        )["Attributes"]
+        policy = json.loads(attributes["Policy"])
+        allow = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+        assert allow[0]["Principal"] == {"Service": "sns.amazonaws.com"}
+        assert allow[0]["Condition"]["ArnEquals"]["aws:SourceArn"] == outputs.TopicArn
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert redrive["deadLetterTargetArn"].endswith(dlq_url.rsplit("/", 1)[1])
+        assert int(redrive["maxReceiveCount"]) == 5
+        assert attributes["SqsManagedSseEnabled"] == "true"
+
+
+def event_attributes() -> dict[str, Any]:
+    return {"event_type": {"DataType": "String", "StringValue": "consumer.created"}}
+
+
+def test_a_published_message_arrives_in_both_queues(aws: Aws, outputs: stack.StackOutputs) -> None:
+    aws.sns().publish(
+        TopicArn=outputs.TopicArn,
+        Message='{"hello": "world"}',
+        MessageAttributes=event_attributes(),
+    )
+    sqs = aws.sqs()
+    for queue_url in (outputs.OrdersQueueUrl, outputs.PaymentsQueueUrl):
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )["Messages"]
+        assert [m["Body"] for m in messages] == ['{"hello": "world"}']
+
+
+def lake_keys(aws: Aws, bucket: str) -> list[str]:
+    listed = aws.s3().list_objects_v2(Bucket=bucket)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def test_lake_object_appears_only_after_the_interval(
+    aws: Aws, cloud: LocalCloud, outputs: stack.StackOutputs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(datetime.now(UTC).timestamp())
+    monkeypatch.setattr(firehose.timing, "clock", clock)
+    bodies = [json.dumps({"n": n}) for n in range(5)]
+    aws.sns().publish_batch(
+        TopicArn=outputs.TopicArn,
+        PublishBatchRequestEntries=[
+            {"Id": str(n), "Message": body, "MessageAttributes": event_attributes()}
+            for n, body in enumerate(bodies)
+        ],
+    )
+    clock.advance(INTERVAL - 0.01)
+    cloud.flush_due()
+    assert lake_keys(aws, outputs.LakeBucketName) == []
+    clock.advance(0.01)
+    cloud.flush_due()
+    [key] = lake_keys(aws, outputs.LakeBucketName)
+    today = datetime.fromtimestamp(clock.now, UTC).strftime("%Y-%m-%d")
+    assert key.startswith(f"landing_date={today}/{outputs.DeliveryStreamName}-1-{today}-")
+    body = aws.s3().get_object(Bucket=outputs.LakeBucketName, Key=key)["Body"].read()
+    assert body.decode().splitlines() == bodies
+
+
+def test_the_flusher_thread_delivers_on_real_time(
+    cloud: LocalCloud, aws: Aws, outputs: stack.StackOutputs
+) -> None:
+    aws.sns().publish(
+        TopicArn=outputs.TopicArn, Message='{"real": "time"}', MessageAttributes=event_attributes()
+    )
+    keys = wait_for(lambda: lake_keys(aws, outputs.LakeBucketName), timeout=INTERVAL + 10)
+    assert len(keys) == 1
+    listed = aws_cli(cloud, "s3api", "list-objects-v2", "--bucket", outputs.LakeBucketName)
+    assert [o["Key"] for o in listed["Contents"]] == keys
+
+
+def test_redeploying_the_same_template_changes_nothing(
+    aws: Aws, outputs: stack.StackOutputs, name_prefix: str
+) -> None:
+    result = stack.deploy(
+        aws.cloudformation(),
+        f"{name_prefix}messaging",
+        INFRA.read_text(),
+        {"NamePrefix": name_prefix, "BufferIntervalSeconds": str(INTERVAL)},
+        sleep=lambda _: None,
+    )
+    assert result.changed is False
+    assert result.outputs == stack.read_outputs(aws.cloudformation(), f"{name_prefix}messaging")
+
+
+def test_destroy_empties_the_lake_and_removes_everything(
+    aws: Aws, outputs: stack.StackOutputs, name_prefix: str
+) -> None:
+    aws.s3().put_object(Bucket=outputs.LakeBucketName, Key="landing_date=x/obj", Body=b"{}")
+    existed, deleted = stack.destroy(
+        aws.cloudformation(), aws.s3(), f"{name_prefix}messaging", sleep=lambda _: None
+    )
+    assert (existed, deleted) == (True, 1)
+    names = [b["Name"] for b in aws.s3().list_buckets()["Buckets"]]
+    assert outputs.LakeBucketName not in names
+    topics = [t["TopicArn"] for t in aws.sns().list_topics()["Topics"]]
+    assert outputs.TopicArn not in topics
+    with pytest.raises(stack.StackError, match="does not exist"):
+        stack.read_outputs(aws.cloudformation(), f"{name_prefix}messaging")
+
+
+def test_hardening_in_the_template_is_applied_not_ignored(
+    aws: Aws, outputs: stack.StackOutputs
+) -> None:
+    s3 = aws.s3()
+    bucket = outputs.LakeBucketName
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    encryption = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    [rule] = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    dynamodb = aws.dynamodb()
+    for table in (outputs.OrdersTableName, outputs.PaymentsTableName):
+        backups = dynamodb.describe_continuous_backups(TableName=table)
+        recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+        described = dynamodb.describe_table(TableName=table)["Table"]
+        assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert described["KeySchema"] == [{"AttributeName": "consumer_id", "KeyType": "HASH"}]
+    topic = aws.sns().get_topic_attributes(TopicArn=outputs.TopicArn)["Attributes"]
+    assert topic["KmsMasterKeyId"] == "alias/aws/sns"
+    stream = aws.firehose().describe_delivery_stream(DeliveryStreamName=outputs.DeliveryStreamName)[
+        "DeliveryStreamDescription"
+    ]
+    destination = stream["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert destination["Prefix"] == "landing_date=!{timestamp:yyyy-MM-dd}/"
+    assert destination["BufferingHints"] == {"IntervalInSeconds": INTERVAL, "SizeInMBs": 5}
