@@ -15,7 +15,6 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from messaging import stack
 from messaging.aws import Aws
@@ -81,18 +80,20 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _print_event(event: stack.StackEvent) -> None:
     colour = "red" if event.failed else ("green" if event.status.endswith("COMPLETE") else "cyan")
-    reason = f"  [dim]{event.reason}[/dim]" if event.reason and event.failed else ""
+    reason = f"  [red]{event.reason}[/red]" if event.reason and event.failed else ""
     out.print(
-        f"  [{colour}]{event.status:<22}[/{colour}] {event.resource_type:<38} "
-        f"{event.logical_id}{reason}"
+        f"  [{colour}]{event.status:<20}[/{colour}] {event.logical_id:<24} "
+        f"[dim]{event.resource_type}[/dim]{reason}",
+        soft_wrap=True,
     )
 
 
 def _print_outputs(outputs: dict[str, str]) -> None:
-    table = Table("Output", "Value", title="Stack outputs", title_justify="left")
+    # Plain aligned lines, never truncated: these values get copied into shells.
+    out.print("[bold]Stack outputs[/bold]")
+    width = max(map(len, outputs), default=0)
     for key in sorted(outputs):
-        table.add_row(key, outputs[key])
-    out.print(table)
+        out.print(f"  {key:<{width}}  {outputs[key]}", soft_wrap=True, highlight=False)
 
 
 def _deploy(aws: Aws, stack_name: str, template: Path, parameters: list[str]) -> dict[str, str]:
@@ -174,8 +175,9 @@ def up(
             aws = Aws(settings, placeholder_credentials=cloud.placeholder_credentials)
             _print_outputs(_deploy(aws, stack_name, template, parameter or []))
         out.print(
-            "\nPoint any AWS client at it (placeholder credentials; the local cloud "
-            "ignores signatures):"
+            "\nPoint any AWS client at it (placeholder credentials: the local cloud "
+            "ignores signatures):",
+            soft_wrap=True,
         )
         for key, value in env.items():
             out.print(f"  export {key}={value}", highlight=False, soft_wrap=True)
