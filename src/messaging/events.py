@@ -1,0 +1,173 @@
+"""The event contract: the envelope, `consumer.created` v1, and their codec.
+
+Every message on the topic is one JSON object, UTF-8:
+
+    {"event_id": uuid4, "event_type": "consumer.created", "event_version": 1,
+     "occurred_at": RFC 3339 UTC, "data": {"consumer_id", "name", "email", "phone",
+     "address": {...}, "created_at"}}
+
+`decode` never lets bad input escape as anything but a `DecodeError` subclass that says
+what is wrong (not UTF-8, too large, not JSON, unknown type, unsupported version, wrong
+schema), because a worker must classify a poison message, not crash on it. Unknown
+fields are ignored (a tolerant reader: producers may add fields within a version).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final, Literal
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+)
+
+from messaging.errors import MessagingError
+
+__all__ = [
+    "EVENT_TYPE",
+    "EVENT_VERSION",
+    "MAX_BODY_BYTES",
+    "Address",
+    "Consumer",
+    "ConsumerCreated",
+    "DecodeError",
+    "InvalidJsonError",
+    "NotUtf8Error",
+    "OversizeError",
+    "SchemaError",
+    "UnknownEventTypeError",
+    "UnsupportedVersionError",
+    "decode",
+    "encode",
+]
+
+EVENT_TYPE: Final = "consumer.created"
+EVENT_VERSION: Final = 1
+# SNS and SQS both cap a message at 256 KiB; anything larger cannot have come from us.
+MAX_BODY_BYTES: Final = 256 * 1024
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+Text = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+class Address(_Model):
+    street: Text
+    city: Text
+    state: Text | None = None
+    postal_code: Text
+    country: Annotated[str, Field(min_length=2, max_length=2)]  # ISO 3166-1 alpha-2
+
+
+class Consumer(_Model):
+    consumer_id: UUID
+    name: Text
+    email: EmailStr
+    phone: Text
+    address: Address
+    created_at: UtcDatetime
+
+
+class ConsumerCreated(_Model):
+    """A consumer (customer) was created: the only event on the topic today."""
+
+    event_id: UUID
+    event_type: Literal["consumer.created"] = EVENT_TYPE
+    event_version: Literal[1] = EVENT_VERSION
+    occurred_at: UtcDatetime
+    data: Consumer
+
+
+class DecodeError(MessagingError):
+    """A message body that is not a valid event; it must never be acknowledged."""
+
+    reason: str = "invalid"
+
+
+class NotUtf8Error(DecodeError):
+    reason = "not-utf8"
+
+
+class OversizeError(DecodeError):
+    reason = "oversize"
+
+
+class InvalidJsonError(DecodeError):
+    reason = "invalid-json"
+
+
+class UnknownEventTypeError(DecodeError):
+    reason = "unknown-event-type"
+
+
+class UnsupportedVersionError(DecodeError):
+    reason = "unsupported-version"
+
+
+class SchemaError(DecodeError):
+    reason = "schema"
+
+
+def encode(event: ConsumerCreated) -> str:
+    """Compact JSON, ids and times as strings; `decode(encode(e)) == e`."""
+    return event.model_dump_json()
+
+
+def _parse_json(body: str) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise InvalidJsonError(f"body is not JSON: {str(error)[:200]}") from None
+    if not isinstance(document, dict):
+        raise InvalidJsonError(f"body is JSON {type(document).__name__}, not an object")
+    return document
+
+
+def decode(body: str | bytes) -> ConsumerCreated:
+    """Parse and validate one message body, or raise the `DecodeError` that says why."""
+    if isinstance(body, str):
+        try:
+            raw = body.encode("utf-8")
+        except UnicodeEncodeError as error:  # lone surrogates: no UTF-8 form exists
+            raise NotUtf8Error(f"body is not UTF-8: {error.reason} at {error.start}") from None
+    else:
+        raw = body
+    if len(raw) > MAX_BODY_BYTES:
+        raise OversizeError(f"body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NotUtf8Error(f"body is not UTF-8: {error.reason} at byte {error.start}") from None
+    document = _parse_json(text)
+    event_type = document.get("event_type")
+    if event_type != EVENT_TYPE:
+        raise UnknownEventTypeError(f"unknown event_type {str(event_type)[:100]!r}")
+    version = document.get("event_version")
+    if version != EVENT_VERSION or isinstance(version, bool):
+        raise UnsupportedVersionError(
+            f"{EVENT_TYPE} version {str(version)[:20]!r} is not supported "
+            f"(supported: {EVENT_VERSION})"
+        )
+    try:
+        return ConsumerCreated.model_validate(document)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise SchemaError(f"{EVENT_TYPE} does not match the schema: {problems}") from None
