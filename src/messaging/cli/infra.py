@@ -1,99 +1,41 @@
-"""The `messaging` command: parse, call, render. No logic of its own."""
+"""Infrastructure commands: `up`, `deploy`, `destroy`, `outputs`."""
 
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
-from rich.console import Console
 
 from messaging import stack
 from messaging.aws import Aws
+from messaging.cli.common import (
+    DEFAULT_TEMPLATE,
+    EndpointUrl,
+    Parameters,
+    Profile,
+    Region,
+    StackName,
+    Template,
+    app,
+    err,
+    fail,
+    guard,
+    out,
+    print_event,
+    print_outputs,
+    settings_from,
+    stop_on_signals,
+)
 from messaging.settings import DEFAULT_STACK_NAME, Settings
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:
+    from messaging.localcloud.server import LocalCloud
 
-app = typer.Typer(
-    help="Run, test and deploy the event-driven messaging system, on AWS or on the "
-    "embedded local cloud.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-)
-T = TypeVar("T")
-DEFAULT_TEMPLATE = stack.default_template_path()
-out = Console()
-err = Console(stderr=True)
-
-StackName = Annotated[
-    str | None,
-    typer.Option("--stack-name", help="CloudFormation stack name [env: MESSAGING_STACK_NAME]"),
-]
-EndpointUrl = Annotated[
-    str | None,
-    typer.Option("--endpoint-url", help="AWS or any compatible endpoint [env: AWS_ENDPOINT_URL]"),
-]
-Region = Annotated[str | None, typer.Option("--region", help="AWS region [env: AWS_REGION]")]
-Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile [env: AWS_PROFILE]")]
-Parameters = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--parameter",
-        "-p",
-        metavar="KEY=VALUE",
-        help="Template parameter override; repeat for several.",
-    ),
-]
-Template = Annotated[
-    Path,
-    typer.Option(
-        "--template",
-        help="CloudFormation template to deploy.",
-        exists=True,
-        dir_okay=False,
-        readable=True,
-    ),
-]
-
-
-def _settings(**flags: str | None) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
-    except ValidationError as error:
-        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
-        raise _fail(f"invalid settings: {problems}", code=2) from error
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
-
-def _print_event(event: stack.StackEvent) -> None:
-    colour = "red" if event.failed else ("green" if event.status.endswith("COMPLETE") else "cyan")
-    reason = f"  [red]{event.reason}[/red]" if event.reason and event.failed else ""
-    out.print(
-        f"  [{colour}]{event.status:<20}[/{colour}] {event.logical_id:<24} "
-        f"[dim]{event.resource_type}[/dim]{reason}",
-        soft_wrap=True,
-    )
-
-
-def _print_outputs(outputs: dict[str, str]) -> None:
-    # Plain aligned lines, never truncated: these values get copied into shells.
-    out.print("[bold]Stack outputs[/bold]")
-    width = max(map(len, outputs), default=0)
-    for key in sorted(outputs):
-        out.print(f"  {key:<{width}}  {outputs[key]}", soft_wrap=True, highlight=False)
+__all__ = ["deploy", "destroy", "outputs", "up"]
 
 
 def _deploy(aws: Aws, stack_name: str, template: Path, parameters: list[str]) -> dict[str, str]:
@@ -104,7 +46,7 @@ def _deploy(aws: Aws, stack_name: str, template: Path, parameters: list[str]) ->
             f"Deploying stack [bold]{stack_name}[/bold] to {aws.settings.endpoint_url or 'AWS'}"
             f" ({aws.region}) ..."
         )
-        result = stack.deploy(aws.cloudformation(), stack_name, body, params, on_event=_print_event)
+        result = stack.deploy(aws.cloudformation(), stack_name, body, params, on_event=print_event)
     except stack.DeployError as error:
         err.print(f"[red]deploy failed:[/red] {error}")
         for event in error.events:
@@ -114,7 +56,7 @@ def _deploy(aws: Aws, stack_name: str, template: Path, parameters: list[str]) ->
             )
         raise typer.Exit(1) from error
     except stack.StackError as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     if not result.changed:
         out.print("[green]No changes[/green]: the stack already matches the template.")
     else:
@@ -155,45 +97,50 @@ def up(
     try:
         cloud.start()
     except OSError as error:
-        raise _fail(
+        raise fail(
             f"cannot listen on {host}:{port}: {error.strerror or error}; pass another --port",
             code=2,
         ) from error
-    stopping = threading.Event()
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        stopping.set()
-
-    previous = signal.signal(signal.SIGTERM, _on_signal)
     try:
-        env = cloud.client_environment()
-        out.print(f"Local cloud listening on [bold]{cloud.endpoint_url}[/bold]")
-        if not no_deploy:
-            settings = Settings(
-                stack_name=stack_name, endpoint_url=cloud.endpoint_url, region=cloud.region
+        with stop_on_signals() as stopping:
+            _serve(
+                cloud, stopping, stack_name, template, parameter or [], deploy_stack=not no_deploy
             )
-            aws = Aws(settings, placeholder_credentials=cloud.placeholder_credentials)
-            _print_outputs(_deploy(aws, stack_name, template, parameter or []))
-        out.print(
-            "\nPoint any AWS client at it (placeholder credentials: the local cloud "
-            "ignores signatures):",
-            soft_wrap=True,
-        )
-        for key, value in env.items():
-            out.print(f"  export {key}={value}", highlight=False, soft_wrap=True)
-        out.print("\nPress Ctrl-C to stop.", style="dim")
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
         out.print("Stopping: delivering buffered Firehose records ...")
         report = cloud.stop()
         out.print(f"Delivered {report.delivered} buffered Firehose records.")
         if report.undelivered:
             err.print(f"[red]{report.undelivered} buffered records could not be delivered[/red]")
         out.print("Stopped.")
+
+
+def _serve(
+    cloud: LocalCloud,
+    stopping: threading.Event,
+    stack_name: str,
+    template: Path,
+    parameters: list[str],
+    *,
+    deploy_stack: bool,
+) -> None:
+    out.print(f"Local cloud listening on [bold]{cloud.endpoint_url}[/bold]")
+    if deploy_stack:
+        settings = Settings(
+            stack_name=stack_name, endpoint_url=cloud.endpoint_url, region=cloud.region
+        )
+        aws = Aws(settings, placeholder_credentials=cloud.placeholder_credentials)
+        print_outputs(_deploy(aws, stack_name, template, parameters))
+    out.print(
+        "\nPoint any AWS client at it (placeholder credentials: the local cloud "
+        "ignores signatures):",
+        soft_wrap=True,
+    )
+    for key, value in cloud.client_environment().items():
+        out.print(f"  export {key}={value}", highlight=False, soft_wrap=True)
+    out.print("\nPress Ctrl-C to stop.", style="dim")
+    while not stopping.wait(0.5):  # a timed wait lets the signal handler run promptly
+        pass
 
 
 @app.command()
@@ -212,11 +159,11 @@ def deploy(
 
     Example: messaging deploy --parameter BufferIntervalSeconds=60
     """
-    settings = _settings(
+    settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
-    outputs = _guard(lambda: _deploy(Aws(settings), settings.stack_name, template, parameter or []))
-    _print_outputs(outputs)
+    outputs = guard(lambda: _deploy(Aws(settings), settings.stack_name, template, parameter or []))
+    print_outputs(outputs)
 
 
 @app.command()
@@ -231,7 +178,7 @@ def destroy(
 
     Example: messaging destroy --stack-name messaging-dev --yes
     """
-    settings = _settings(
+    settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
     if not yes:
@@ -239,9 +186,9 @@ def destroy(
             f"Delete stack {settings.stack_name} and every object in its lake?", abort=True
         )
     aws = Aws(settings)
-    existed, objects = _guard(
+    existed, objects = guard(
         lambda: stack.destroy(
-            aws.cloudformation(), aws.s3(), settings.stack_name, on_event=_print_event
+            aws.cloudformation(), aws.s3(), settings.stack_name, on_event=print_event
         )
     )
     if not existed:
@@ -264,28 +211,12 @@ def outputs(
 
     Example: messaging outputs --json
     """
-    settings = _settings(
+    settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
     aws = Aws(settings)
-    values = _guard(lambda: stack.read_outputs(aws.cloudformation(), settings.stack_name))
+    values = guard(lambda: stack.read_outputs(aws.cloudformation(), settings.stack_name))
     if as_json:
         sys.stdout.write(json.dumps(values, indent=2, sort_keys=True) + "\n")
     else:
-        _print_outputs(values)
-
-
-def _guard(call: Callable[[], T]) -> T:
-    """AWS and stack errors become one readable line and a non-zero exit, not a trace."""
-    try:
-        return call()
-    except stack.StackError as error:
-        raise _fail(str(error)) from error
-    except ClientError as error:
-        raise _fail(f"AWS said: {error}") from error
-    except BotoCoreError as error:  # no credentials, endpoint unreachable, ...
-        raise _fail(str(error)) from error
-
-
-def main() -> None:
-    app()
+        print_outputs(values)

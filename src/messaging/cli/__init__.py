@@ -1,0 +1,14 @@
+"""The `messaging` command: parse, call, render. No logic of its own."""
+
+from __future__ import annotations
+
+from messaging.cli import infra, services
+from messaging.cli.common import app
+
+__all__ = ["app", "main"]
+
+_COMMANDS = (infra, services)  # importing them registers their commands on `app`
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,139 @@
+"""What every command shares: the app, options, consoles, errors and signals."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, TypeVar
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+from rich.console import Console
+
+from messaging import stack
+from messaging.settings import Settings
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "EndpointUrl",
+    "Parameters",
+    "Profile",
+    "Region",
+    "StackName",
+    "Template",
+    "app",
+    "err",
+    "fail",
+    "guard",
+    "out",
+    "print_event",
+    "print_outputs",
+    "settings_from",
+    "stop_on_signals",
+]
+
+app = typer.Typer(
+    help="Run, test and deploy the event-driven messaging system, on AWS or on the "
+    "embedded local cloud.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+T = TypeVar("T")
+DEFAULT_TEMPLATE = stack.default_template_path()
+out = Console()
+err = Console(stderr=True)
+
+StackName = Annotated[
+    str | None,
+    typer.Option("--stack-name", help="CloudFormation stack name [env: MESSAGING_STACK_NAME]"),
+]
+EndpointUrl = Annotated[
+    str | None,
+    typer.Option("--endpoint-url", help="AWS or any compatible endpoint [env: AWS_ENDPOINT_URL]"),
+]
+Region = Annotated[str | None, typer.Option("--region", help="AWS region [env: AWS_REGION]")]
+Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile [env: AWS_PROFILE]")]
+Parameters = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--parameter",
+        "-p",
+        metavar="KEY=VALUE",
+        help="Template parameter override; repeat for several.",
+    ),
+]
+Template = Annotated[
+    Path,
+    typer.Option(
+        "--template",
+        help="CloudFormation template to deploy.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+]
+
+
+def settings_from(**flags: str | None) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as error:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
+        raise fail(f"invalid settings: {problems}", code=2) from error
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def print_event(event: stack.StackEvent) -> None:
+    colour = "red" if event.failed else ("green" if event.status.endswith("COMPLETE") else "cyan")
+    reason = f"  [red]{event.reason}[/red]" if event.reason and event.failed else ""
+    out.print(
+        f"  [{colour}]{event.status:<20}[/{colour}] {event.logical_id:<24} "
+        f"[dim]{event.resource_type}[/dim]{reason}",
+        soft_wrap=True,
+    )
+
+
+def print_outputs(outputs: dict[str, str]) -> None:
+    # Plain aligned lines, never truncated: these values get copied into shells.
+    out.print("[bold]Stack outputs[/bold]")
+    width = max(map(len, outputs), default=0)
+    for key in sorted(outputs):
+        out.print(f"  {key:<{width}}  {outputs[key]}", soft_wrap=True, highlight=False)
+
+
+def guard(call: Callable[[], T]) -> T:
+    """AWS and stack errors become one readable line and a non-zero exit, not a trace."""
+    try:
+        return call()
+    except stack.StackError as error:
+        raise fail(str(error)) from error
+    except ClientError as error:
+        raise fail(f"AWS said: {error}") from error
+    except BotoCoreError as error:  # no credentials, endpoint unreachable, ...
+        raise fail(str(error)) from error
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM, so long work can stop gracefully."""
+    stop = threading.Event()
+
+    def _set(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _set) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
