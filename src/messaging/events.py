@@ -23,6 +23,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -55,11 +56,21 @@ EVENT_VERSION: Final = 1
 MAX_BODY_BYTES: Final = 256 * 1024
 
 
+def _not_a_number(value: Any) -> Any:
+    """The contract says RFC 3339; pydantic would otherwise read numbers as epoch seconds."""
+    if isinstance(value, int | float):
+        raise ValueError("must be an RFC 3339 date-time string")  # noqa: TRY004 - a validator
+    return value
+
+
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC form
+        raise ValueError("date-time out of range in UTC") from None
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_utc)]
 Text = Annotated[str, Field(min_length=1, max_length=512)]
 
 
@@ -159,7 +170,7 @@ def decode(body: str | bytes) -> ConsumerCreated:
     if event_type != EVENT_TYPE:
         raise UnknownEventTypeError(f"unknown event_type {str(event_type)[:100]!r}")
     version = document.get("event_version")
-    if version != EVENT_VERSION or isinstance(version, bool):
+    if type(version) is not int or version != EVENT_VERSION:  # not True, not 1.0
         raise UnsupportedVersionError(
             f"{EVENT_TYPE} version {str(version)[:20]!r} is not supported "
             f"(supported: {EVENT_VERSION})"
@@ -168,6 +179,7 @@ def decode(body: str | bytes) -> ConsumerCreated:
         return ConsumerCreated.model_validate(document)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()[:5]
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg'][:200]}"
+            for e in error.errors()[:5]
         )
         raise SchemaError(f"{EVENT_TYPE} does not match the schema: {problems}") from None
