@@ -7,7 +7,8 @@ in its docstring:
 - `cloudformation`: the resource types moto lacks (subscription, queue policy, stream);
 - `sns`: SNS -> Firehose delivery;
 - `firehose` (+ `firehose_prefix`): buffering, prefix expressions, object names;
-- `sqs`: a queue whose per-call cost does not grow with backlog.
+- `sqs`: a queue whose per-call cost does not grow with backlog;
+- `dynamodb`: transactions whose cost does not grow with the table.
 
 Only `cli` and `simulate` start it; the application never imports this package.
 """
@@ -22,6 +23,7 @@ def install() -> None:
     # Imported on call: the plug-in modules import this package's submodules.
     from messaging.localcloud import (  # noqa: PLC0415
         cloudformation,
+        dynamodb,
         firehose,
         sns,
         sqs,
@@ -29,6 +31,7 @@ def install() -> None:
     )
 
     sqs.install()
+    dynamodb.install()
     sns.install()
     firehose.install()
     stacks.install()
