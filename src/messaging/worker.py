@@ -27,6 +27,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,9 @@ class WorkerOptions:
     visibility_timeout: int | None = None  # None: read from the queue once
     max_messages: int | None = None  # stop after receiving this many
     until_empty: bool = False  # stop when the queue has nothing visible, delayed or in flight
-    linger: float = 0.01  # how long the committer waits to merge more polls into one commit
+    linger: float = 0.02  # how long the committer may wait to fill a commit
     max_commit: int = 100  # messages per commit (a DynamoDB transaction holds 100 items)
+    max_in_flight: int = 200  # received but not yet acknowledged (bounds hidden messages)
 
 
 class WorkerStats:
@@ -105,6 +107,29 @@ class _Batch:
 _STOP = object()
 
 
+class _Budget:
+    """Messages received but not yet acknowledged: pollers wait when it is spent."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._cond = threading.Condition()
+
+    def take(self, count: int, halt: threading.Event) -> bool:
+        with self._cond:
+            while self._free < count:
+                if halt.is_set():
+                    return False
+                self._cond.wait(0.1)
+            self._free -= count
+            return True
+
+    def give(self, count: int) -> None:
+        if count:
+            with self._cond:
+                self._free += count
+                self._cond.notify_all()
+
+
 class Worker:
     """Runs `handler` over every message of one queue, committing to `store`."""
 
@@ -130,6 +155,8 @@ class Worker:
         self._halt = threading.Event()  # no new polls
         self._finished = threading.Event()  # everything acknowledged: heartbeat may end
         self._work: queue.Queue[Any] = queue.Queue()
+        self._budget = _Budget(max(options.max_in_flight, 10))
+        self._acks = ThreadPoolExecutor(options.concurrency, thread_name_prefix=f"{name}-ack")
         self._inflight: set[_Batch] = set()
         self._lock = threading.Lock()
         self._reserved = 0
@@ -153,9 +180,10 @@ class Worker:
             if stop is not None and stop.is_set():
                 self._halt.set()
         for poller in pollers:
-            poller.join()  # each finishes its current poll and acknowledges its batch
+            poller.join()  # each finishes its current poll (at most one long poll)
         self._work.put(_STOP)
-        committer.join()
+        committer.join()  # commits everything received before the stop
+        self._acks.shutdown(wait=True)  # and acknowledges it
         self._finished.set()
         heartbeat.join()
         return self.stats
@@ -171,10 +199,14 @@ class Worker:
             wanted = self._reserve()
             if wanted == 0:
                 break  # max_messages reserved: this poller is done, the others finish theirs
+            if not self._budget.take(wanted, self._halt):
+                self._unreserve(wanted)
+                break
             try:
                 messages = self._receive(wanted)
             except AWS_ERRORS as error:
                 self._unreserve(wanted)
+                self._budget.give(wanted)
                 failures += 1
                 self.stats.add("errors")
                 delay = min(20.0, 0.2 * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
@@ -185,8 +217,10 @@ class Worker:
                 continue
             failures = 0
             self._unreserve(wanted - len(messages))
+            self._budget.give(wanted - len(messages))
             if self._halt.is_set():
                 self._release(messages)  # received after the stop: give them back now
+                self._budget.give(len(messages))
                 break
             if not messages:
                 if self.options.until_empty:
@@ -227,18 +261,23 @@ class Worker:
         return messages
 
     def _handle(self, messages: list[MessageTypeDef]) -> None:
+        """Hand the batch to the committer and go back to polling (no waiting)."""
         now = self.clock()
         batch = _Batch(messages, received_at=now, extended_at=now)
         with self._lock:
             self._inflight.add(batch)
             self._empty_checks = 0
+        self._work.put(batch)
+
+    def _finish(self, batch: _Batch) -> None:
+        """Acknowledge a committed batch, then free its place in the budget."""
         try:
-            self._work.put(batch)
-            batch.done.wait()
             self._acknowledge(batch)
         finally:
+            batch.done.set()
             with self._lock:
                 self._inflight.discard(batch)
+            self._budget.give(len(batch.messages))
 
     def _check_empty(self) -> None:
         """Done when nothing is in flight here and the queue shows nothing, twice running."""
@@ -326,41 +365,47 @@ class Worker:
     # -- committing ----------------------------------------------------------------
 
     def _commit_loop(self) -> None:
-        carry: list[_Batch] = []
+        pending: list[_Batch] = []
+        stopping = False
         while True:
-            batches, stopping = self._gather(carry)
-            carry = []
-            if batches:
-                size = 0
-                taken: list[_Batch] = []
-                for batch in batches:
-                    if taken and size + len(batch.messages) > self.options.max_commit:
-                        carry.append(batch)
-                    else:
-                        taken.append(batch)
-                        size += len(batch.messages)
-                self._commit(taken)
-            if stopping and not carry:
-                return
+            if not stopping:
+                stopping = self._gather(pending)
+            if not pending:
+                if stopping:
+                    return
+                continue
+            taken: list[_Batch] = []
+            size = 0
+            while pending and (
+                not taken or size + len(pending[0].messages) <= self.options.max_commit
+            ):
+                batch = pending.pop(0)
+                taken.append(batch)
+                size += len(batch.messages)
+            self._commit(taken)
 
-    def _gather(self, carry: list[_Batch]) -> tuple[list[_Batch], bool]:
-        """Batches to commit together: what is waiting, plus what arrives within `linger`."""
-        batches = list(carry)
-        if not batches:
+    def _gather(self, pending: list[_Batch]) -> bool:
+        """Add to `pending` what is waiting, plus what arrives within `linger`.
+
+        Pollers keep polling while a commit runs, so at saturation the next commit finds
+        up to `max_commit` messages waiting: many polls, one request. Returns True once
+        the stop marker is seen (nothing more will come).
+        """
+        if not pending:
             first = self._work.get()
             if first is _STOP:
-                return [], True
-            batches.append(first)
+                return True
+            pending.append(first)
         deadline = self.clock() + self.options.linger
-        while sum(len(b.messages) for b in batches) < self.options.max_commit:
+        while sum(len(b.messages) for b in pending) < self.options.max_commit:
             try:
                 item = self._work.get(timeout=max(0.0, deadline - self.clock()))
             except queue.Empty:
-                break
+                return False
             if item is _STOP:
-                return batches, True
-            batches.append(item)
-        return batches, False
+                return True
+            pending.append(item)
+        return False
 
     def _commit(self, batches: list[_Batch]) -> None:
         units: list[UnitOfWork] = []
@@ -376,7 +421,7 @@ class Worker:
                 self._store(units, owners)
         finally:
             for batch in batches:
-                batch.done.set()
+                self._acks.submit(self._finish, batch)
 
     def _run_handler(self, batch: _Batch, index: int, message: MessageTypeDef) -> UnitOfWork | None:
         try:
