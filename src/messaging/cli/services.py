@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import typer
 from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from messaging import stack, status
@@ -19,17 +22,23 @@ from messaging.cli.common import (
     Region,
     StackName,
     app,
+    err,
+    fail,
     guard,
     out,
     settings_from,
     stop_on_signals,
 )
+from messaging.errors import MessagingError
+from messaging.events import ConsumerCreated
+from messaging.fakes import ConsumerFactory
+from messaging.producer import Producer
 from messaging.services import SERVICES
 from messaging.settings import Settings
 from messaging.store import DynamoStore
 from messaging.worker import Worker, WorkerOptions
 
-__all__ = ["consume", "show_status"]
+__all__ = ["consume", "produce", "show_status"]
 
 COUNTERS = ("received", "handled", "duplicates", "failed", "undecodable", "released",
             "extended", "errors")  # fmt: skip
@@ -65,6 +74,109 @@ def _worker_table(workers: list[tuple[Worker, Aws]], started: float) -> Table:
     return table
 
 
+def _timed(events: Iterator[ConsumerCreated], seconds: float) -> Iterator[ConsumerCreated]:
+    deadline = time.monotonic() + seconds
+    for event in events:
+        if time.monotonic() >= deadline:
+            return
+        yield event
+
+
+@app.command()
+def produce(
+    count: Annotated[int | None, typer.Option(min=1, help="Events to publish.")] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Publish for this many seconds instead of a count."),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="Events per second (default: as fast as possible)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Same seed, same events (ids included): a re-run publishes duplicates."),
+    ] = None,
+    locale: Annotated[str, typer.Option(help="Faker locale of the consumers.")] = "en_US",
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="PublishBatch requests in flight.")
+    ] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    stack_name: StackName = None,
+    endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    profile: Profile = None,
+) -> None:
+    """Publish realistic `consumer.created` events to the topic, in batches of 10.
+
+    Failed entries of a batch are retried with back-off; nothing is dropped silently.
+    Ctrl-C stops taking new events and finishes what was taken.
+
+    Example: messaging produce --count 500 --seed 7
+    """
+    if (count is None) == (duration is None):
+        raise fail("give exactly one of --count or --duration", code=2)
+    settings = settings_from(
+        stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
+    )
+    aws, outputs = _outputs(settings)
+    try:
+        factory = ConsumerFactory(seed=seed, locale=locale)
+        producer = Producer(aws.sns(), outputs.TopicArn, rate=rate, concurrency=concurrency)
+    except (MessagingError, ValueError) as error:
+        raise fail(str(error), code=2) from error
+    events = (
+        factory.events(count) if count is not None else _timed(factory.stream(), duration or 0.0)
+    )
+    with (
+        Progress(
+            TextColumn("publishing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=as_json,
+        ) as progress,
+        stop_on_signals() as stop,
+    ):
+        task = progress.add_task("publish", total=count)
+        stats = guard(
+            lambda: producer.publish(
+                events, on_published=lambda n: progress.advance(task, n), stop=stop
+            )
+        )
+    report = {
+        "events": stats.events,
+        "published": stats.published,
+        "failed": stats.failed,
+        "requests": stats.requests,
+        "http_requests": aws.requests.total,
+        "requests_per_event": round(stats.requests_per_event, 4),
+        "events_per_second": round(stats.published / max(stats.elapsed_seconds, 1e-9), 1),
+        "seed": seed,
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+    else:
+        out.print(" ".join(f"{key}={value}" for key, value in report.items()))
+    for failure in stats.failures[:10]:
+        err.print(f"[red]failed:[/red] event {failure.event_id}: {failure.code}")
+    if stats.aborted:
+        err.print(f"[red]aborted:[/red] {stats.aborted}")
+    if stats.failed:
+        raise typer.Exit(1)
+
+
+def _report(worker: Worker, aws: Aws) -> dict[str, int | float | None]:
+    stats = worker.stats.snapshot()
+    done = stats["handled"] + stats["duplicates"]
+    return {
+        **stats,
+        "http_requests": aws.requests.total,
+        "requests_per_event": round(aws.requests.total / done, 4) if done else None,
+    }
+
+
 @app.command()
 def consume(
     service: Annotated[
@@ -85,6 +197,9 @@ def consume(
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the final counters as JSON.")] = (
+        False
+    ),
 ) -> None:
     """Run the orders and/or payments service: poll, handle, store, acknowledge.
 
@@ -115,18 +230,22 @@ def consume(
         threads = [threading.Thread(target=w.run, args=(stop,), name=w.name) for w, _ in workers]
         for thread in threads:
             thread.start()
+        # The live table goes to stderr and vanishes: stdout keeps only the final report.
         with Live(
-            _worker_table(workers, started),
-            console=out,
-            refresh_per_second=4,
-            transient=not out.is_terminal,
+            _worker_table(workers, started), console=err, refresh_per_second=4, transient=True
         ) as live:
             while any(thread.is_alive() for thread in threads):
                 live.update(_worker_table(workers, started))
                 time.sleep(0.25)
-    out.print(_worker_table(workers, started))
+    reports = {worker.name: _report(worker, aws) for worker, aws in workers}
+    if as_json:
+        sys.stdout.write(json.dumps(reports) + "\n")
+    else:
+        for name, report in reports.items():
+            line = " ".join(f"{key}={value}" for key, value in report.items())
+            out.print(f"{name}: {line}", soft_wrap=True, highlight=False)
     if any(w.stats["failed"] for w, _ in workers):
-        out.print("[yellow]Some events failed; they stay in the queue and will be retried.")
+        err.print("[yellow]Some events failed; they stay in the queue and will be retried.")
 
 
 @app.command("status")
