@@ -35,6 +35,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sqs_backlog.py
+	$(BIN)/python bench/requests_per_event.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
