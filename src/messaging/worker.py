@@ -28,15 +28,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from messaging.events import DecodeError, decode
+from messaging.events import ConsumerCreated, DecodeError, decode
+from messaging.metrics import Latencies
 from messaging.services import Handler
 from messaging.store import Outcome, Store, StoreError, UnitOfWork
+from messaging.worker_state import Batch, Budget, Result, WorkerOptions, WorkerStats
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -49,85 +49,8 @@ logger = logging.getLogger(__name__)
 AWS_ERRORS = (ClientError, BotoCoreError)
 
 
-@dataclass(frozen=True)
-class WorkerOptions:
-    concurrency: int = 4  # pollers, i.e. receive batches in flight
-    wait_seconds: int = 20  # long poll
-    visibility_timeout: int | None = None  # None: read from the queue once
-    max_messages: int | None = None  # stop after receiving this many
-    until_empty: bool = False  # stop when the queue has nothing visible, delayed or in flight
-    linger: float = 0.02  # how long the committer may wait to fill a commit
-    max_commit: int = 100  # messages per commit (a DynamoDB transaction holds 100 items)
-    max_in_flight: int = 200  # received but not yet acknowledged (bounds hidden messages)
-
-
-class WorkerStats:
-    """Thread-safe counters of one worker."""
-
-    FIELDS = ("received", "handled", "duplicates", "failed", "undecodable", "deleted",
-              "released", "extended", "requests", "errors")  # fmt: skip
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts = dict.fromkeys(self.FIELDS, 0)
-
-    def add(self, name: str, amount: int = 1) -> None:
-        with self._lock:
-            self._counts[name] += amount
-
-    def __getitem__(self, name: str) -> int:
-        with self._lock:
-            return self._counts[name]
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
-
-
-class Result(Enum):
-    ACK = "ack"  # effects committed (applied or duplicate): delete
-    RETRY = "retry"  # failed: leave it, it comes back after the visibility timeout
-    POISON = "poison"  # undecodable: release now, the redrive policy moves it to the DLQ
-
-
-@dataclass(eq=False)
-class _Batch:
-    """The messages of one ReceiveMessage call, from receipt to acknowledgement."""
-
-    messages: Sequence[MessageTypeDef]
-    received_at: float
-    extended_at: float
-    results: list[Result] = field(default_factory=list)
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        self.results = [Result.RETRY] * len(self.messages)
-
-
 _STOP = object()
-
-
-class _Budget:
-    """Messages received but not yet acknowledged: pollers wait when it is spent."""
-
-    def __init__(self, size: int) -> None:
-        self._free = size
-        self._cond = threading.Condition()
-
-    def take(self, count: int, halt: threading.Event) -> bool:
-        with self._cond:
-            while self._free < count:
-                if halt.is_set():
-                    return False
-                self._cond.wait(0.1)
-            self._free -= count
-            return True
-
-    def give(self, count: int) -> None:
-        if count:
-            with self._cond:
-                self._free += count
-                self._cond.notify_all()
+_Owner = tuple[Batch, int, ConsumerCreated]  # a unit's message, and its event
 
 
 class Worker:
@@ -140,7 +63,7 @@ class Worker:
         queue_url: str,
         handler: Handler,
         store: Store,
-        options: WorkerOptions = WorkerOptions(),
+        options: WorkerOptions | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -149,15 +72,16 @@ class Worker:
         self.queue_url = queue_url
         self.handler = handler
         self.store = store
-        self.options = options
+        self.options = options = options or WorkerOptions()
         self.clock = clock
         self.stats = WorkerStats()
+        self.latencies = Latencies()  # occurred_at -> stored, ms, for applied events
         self._halt = threading.Event()  # no new polls
         self._finished = threading.Event()  # everything acknowledged: heartbeat may end
         self._work: queue.Queue[Any] = queue.Queue()
-        self._budget = _Budget(max(options.max_in_flight, 10))
+        self._budget = Budget(max(options.max_in_flight, 10))
         self._acks = ThreadPoolExecutor(options.concurrency, thread_name_prefix=f"{name}-ack")
-        self._inflight: set[_Batch] = set()
+        self._inflight: set[Batch] = set()
         self._lock = threading.Lock()
         self._reserved = 0
         self._empty_checks = 0
@@ -263,13 +187,13 @@ class Worker:
     def _handle(self, messages: list[MessageTypeDef]) -> None:
         """Hand the batch to the committer and go back to polling (no waiting)."""
         now = self.clock()
-        batch = _Batch(messages, received_at=now, extended_at=now)
+        batch = Batch(messages, received_at=now, extended_at=now)
         with self._lock:
             self._inflight.add(batch)
             self._empty_checks = 0
         self._work.put(batch)
 
-    def _finish(self, batch: _Batch) -> None:
+    def _finish(self, batch: Batch) -> None:
         """Acknowledge a committed batch, then free its place in the budget."""
         try:
             self._acknowledge(batch)
@@ -306,7 +230,7 @@ class Worker:
 
     # -- acknowledging -------------------------------------------------------------
 
-    def _acknowledge(self, batch: _Batch) -> None:
+    def _acknowledge(self, batch: Batch) -> None:
         done = [m for m, r in zip(batch.messages, batch.results, strict=True) if r is Result.ACK]
         poison = [
             m for m, r in zip(batch.messages, batch.results, strict=True) if r is Result.POISON
@@ -365,7 +289,7 @@ class Worker:
     # -- committing ----------------------------------------------------------------
 
     def _commit_loop(self) -> None:
-        pending: list[_Batch] = []
+        pending: list[Batch] = []
         stopping = False
         while True:
             if not stopping:
@@ -374,7 +298,7 @@ class Worker:
                 if stopping:
                     return
                 continue
-            taken: list[_Batch] = []
+            taken: list[Batch] = []
             size = 0
             while pending and (
                 not taken or size + len(pending[0].messages) <= self.options.max_commit
@@ -384,7 +308,7 @@ class Worker:
                 size += len(batch.messages)
             self._commit(taken)
 
-    def _gather(self, pending: list[_Batch]) -> bool:
+    def _gather(self, pending: list[Batch]) -> bool:
         """Add to `pending` what is waiting, plus what arrives within `linger`.
 
         Pollers keep polling while a commit runs, so at saturation the next commit finds
@@ -407,23 +331,25 @@ class Worker:
             pending.append(item)
         return False
 
-    def _commit(self, batches: list[_Batch]) -> None:
+    def _commit(self, batches: list[Batch]) -> None:
         units: list[UnitOfWork] = []
-        owners: list[tuple[_Batch, int]] = []
+        owners: list[_Owner] = []
         try:
             for batch in batches:
                 for index, message in enumerate(batch.messages):
-                    unit = self._run_handler(batch, index, message)
-                    if unit is not None:
-                        units.append(unit)
-                        owners.append((batch, index))
+                    handled = self._run_handler(batch, index, message)
+                    if handled is not None:
+                        units.append(handled[0])
+                        owners.append((batch, index, handled[1]))
             if units:
                 self._store(units, owners)
         finally:
             for batch in batches:
                 self._acks.submit(self._finish, batch)
 
-    def _run_handler(self, batch: _Batch, index: int, message: MessageTypeDef) -> UnitOfWork | None:
+    def _run_handler(
+        self, batch: Batch, index: int, message: MessageTypeDef
+    ) -> tuple[UnitOfWork, ConsumerCreated] | None:
         try:
             event = decode(message.get("Body", ""))
         except DecodeError as error:
@@ -445,9 +371,9 @@ class Worker:
             self.stats.add("failed")
             logger.exception("%s: handler failed for event %s", self.name, event.event_id)
             return None
-        return unit
+        return unit, event
 
-    def _store(self, units: list[UnitOfWork], owners: list[tuple[_Batch, int]]) -> None:
+    def _store(self, units: list[UnitOfWork], owners: list[_Owner]) -> None:
         try:
             outcomes = self.store.commit(units)
         except (StoreError, *AWS_ERRORS) as error:
@@ -459,9 +385,14 @@ class Worker:
                 error,
             )
             return
-        for (batch, index), outcome in zip(owners, outcomes, strict=True):
+        now = time.time()
+        for (batch, index, event), outcome in zip(owners, outcomes, strict=True):
             batch.results[index] = Result.ACK
-            self.stats.add("handled" if outcome is Outcome.APPLIED else "duplicates")
+            if outcome is Outcome.APPLIED:
+                self.stats.add("handled")
+                self.latencies.add((now - event.occurred_at.timestamp()) * 1000)
+            else:
+                self.stats.add("duplicates")
 
     # -- heartbeat -----------------------------------------------------------------
 
