@@ -18,7 +18,7 @@ from messaging.store import DynamoStore
 if TYPE_CHECKING:
     from messaging.aws import Aws
 
-__all__ = ["LakeStatus", "QueueStatus", "SystemStatus", "gather"]
+__all__ = ["LakeStatus", "QueueStatus", "SystemStatus", "gather", "queue_depth"]
 
 
 class QueueStatus(BaseModel):
@@ -38,7 +38,8 @@ class SystemStatus(BaseModel):
     lake: LakeStatus
 
 
-def _depth(aws: Aws, queue_url: str) -> tuple[int, int]:
+def queue_depth(aws: Aws, queue_url: str) -> tuple[int, int]:
+    """(visible, in flight) of one queue."""
     attributes = aws.sqs().get_queue_attributes(
         QueueUrl=queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -55,8 +56,8 @@ def gather(aws: Aws, outputs: StackOutputs) -> SystemStatus:
     tables: dict[str, int] = {}
     dynamodb = aws.dynamodb()
     for name, service in SERVICES.items():
-        visible, in_flight = _depth(aws, values[service.queue_output])
-        dlq_visible, dlq_in_flight = _depth(aws, values[service.dlq_output])
+        visible, in_flight = queue_depth(aws, values[service.queue_output])
+        dlq_visible, dlq_in_flight = queue_depth(aws, values[service.dlq_output])
         queues[name] = QueueStatus(
             visible=visible, in_flight=in_flight, dlq=dlq_visible + dlq_in_flight
         )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from messaging.cli import infra, services
+from messaging.cli import infra, lake, services, simulate
 from messaging.cli.common import app
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (infra, services)  # importing them registers their commands on `app`
+_COMMANDS = (infra, lake, services, simulate)  # importing them registers their commands on `app`
 
 
 def main() -> None:
