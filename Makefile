@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: the main job on the embedded local cloud
+## run: the main job, a simulation on the embedded local cloud (about a minute)
 run: $(STAMP)
-	$(BIN)/messaging up
+	$(BIN)/messaging simulate --report-json out/report.json --chart out/simulation.png
 
 ## test: lint, types, IaC checks and the whole test suite
 test: lint typecheck iac
