@@ -1,18 +1,62 @@
-"""The S3 data lake: objects Firehose wrote, grouped by `landing_date=` partition."""
+"""The S3 data lake: objects Firehose wrote, grouped by `landing_date=` partition.
+
+Listing for `status` goes through boto3 like every other call. Reading the records
+goes through pyarrow's S3 filesystem instead of a DuckDB extension: DuckDB's `httpfs`
+would be downloaded at run time, while pyarrow ships its S3 client, honours the
+standard AWS credential chain on AWS, and takes an endpoint override for any
+compatible endpoint (the local cloud included). The records become one Arrow table
+that `lake_query` hands to DuckDB.
+
+An object holds JSON objects either one per line (SNS raw delivery appends the
+newline) or concatenated with no separator at all (Firehose's default for other
+producers); `parse_records` reads both, mixed, with blank lines in between.
+
+Corrupt records: strict by default. The first one raises `LakeError` naming the object
+key and the byte offset, so a count never silently leaves records out. A caller that
+prefers the rest of the lake passes a `skipped` list: each corrupt record is appended
+to it as a `LakeError` and reading resumes at the next line.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from messaging.errors import MessagingError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["LakeObject", "LakeSummary", "list_objects", "partition_of", "summarize"]
+
+__all__ = [
+    "PARTITION_KEY",
+    "LakeError",
+    "LakeObject",
+    "LakeSummary",
+    "list_objects",
+    "parse_records",
+    "partition_of",
+    "summarize",
+]
 
 PARTITION_KEY = "landing_date"
+_WHITESPACE = " \t\n\r"
+
+
+class LakeError(MessagingError):
+    """The lake cannot be read: a corrupt record or object, or S3 refused."""
+
+    def __init__(self, message: str, *, key: str | None = None, offset: int | None = None):
+        where = f"{key}" if key is not None else ""
+        if offset is not None:
+            where += f" at byte {offset}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.key = key
+        self.offset = offset
 
 
 @dataclass(frozen=True)
@@ -32,6 +76,10 @@ class LakeSummary:
     bytes: int
     partitions: list[str] = field(default_factory=list)
     objects_per_partition: dict[str, int] = field(default_factory=dict)
+    bytes_per_partition: dict[str, int] = field(default_factory=dict)
+    # Outside `landing_date=` (Firehose's `errors/...`): not events of the lake table.
+    unpartitioned_objects: int = 0
+    unpartitioned_bytes: int = 0
 
 
 def partition_of(key: str) -> str | None:
@@ -51,10 +99,78 @@ def list_objects(s3: S3Client, bucket: str, prefix: str = "") -> list[LakeObject
 
 
 def summarize(objects: list[LakeObject]) -> LakeSummary:
-    per_partition = Counter(o.partition for o in objects if o.partition is not None)
+    per_partition: Counter[str] = Counter()
+    bytes_per_partition: Counter[str] = Counter()
+    for obj in objects:
+        if obj.partition is not None:
+            per_partition[obj.partition] += 1
+            bytes_per_partition[obj.partition] += obj.size
+    outside = [o for o in objects if o.partition is None]
     return LakeSummary(
         objects=len(objects),
         bytes=sum(o.size for o in objects),
         partitions=sorted(per_partition),
         objects_per_partition=dict(sorted(per_partition.items())),
+        bytes_per_partition=dict(sorted(bytes_per_partition.items())),
+        unpartitioned_objects=len(outside),
+        unpartitioned_bytes=sum(o.size for o in outside),
     )
+
+
+# -- records ---------------------------------------------------------------------------
+
+
+def _blank_invalid_utf8(data: bytes, key: str, skipped: list[LakeError] | None) -> str:
+    """Decode; in skip mode a line holding invalid UTF-8 is reported and blanked."""
+    while True:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            problem = LakeError(f"not UTF-8 ({error.reason})", key=key, offset=error.start)
+            if skipped is None:
+                raise problem from None
+            skipped.append(problem)
+            start = data.rfind(b"\n", 0, error.start) + 1
+            end = data.find(b"\n", error.start)
+            end = len(data) if end < 0 else end
+            data = data[:start] + b" " * (end - start) + data[end:]
+
+
+def parse_records(
+    data: bytes, *, key: str = "<bytes>", skipped: list[LakeError] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The JSON objects of one lake object: NDJSON, concatenated, or both mixed.
+
+    Whitespace (blank lines, a trailing newline) between records is ignored. A corrupt
+    record raises `LakeError` naming `key` and its byte offset; with a `skipped` list it
+    is appended there instead, and reading resumes at the next line (or right after the
+    value, for valid JSON that is not an object).
+    """
+    text = _blank_invalid_utf8(data, key, skipped)
+    decoder = json.JSONDecoder()
+    position, end = 0, len(text)
+    while True:
+        while position < end and text[position] in _WHITESPACE:
+            position += 1
+        if position >= end:
+            return
+        resume: int | None = None
+        try:
+            value, after = decoder.raw_decode(text, position)
+        except (ValueError, RecursionError) as error:
+            reason = getattr(error, "msg", None) or type(error).__name__
+            problem = f"corrupt JSON record ({reason})"
+        else:
+            if isinstance(value, dict):
+                yield value
+                position = after
+                continue
+            problem, resume = f"JSON {type(value).__name__} where an object was expected", after
+        offset = len(text[:position].encode("utf-8"))
+        if skipped is None:
+            raise LakeError(problem, key=key, offset=offset)
+        skipped.append(LakeError(problem, key=key, offset=offset))
+        if resume is None:
+            newline = text.find("\n", position)
+            resume = end if newline < 0 else newline + 1
+        position = resume

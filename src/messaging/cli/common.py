@@ -14,6 +14,7 @@ import typer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from messaging import stack
 from messaging.settings import Settings
@@ -89,7 +90,8 @@ def settings_from(**flags: str | None) -> Settings:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    """One line on stderr however long (no wrapping), with no markup taken from data."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
     return typer.Exit(code)
 
 
