@@ -16,8 +16,7 @@ import pytest
 from messaging.aws import Aws
 from messaging.events import encode
 from messaging.lake import LakeError
-from messaging.lake_query import lake_filesystem, list_lake_objects, read_events
-from messaging.lake_query import query
+from messaging.lake_query import lake_filesystem, list_lake_objects, query, read_events
 from messaging.settings import Settings
 from tests.support import make_event
 
