@@ -100,3 +100,46 @@ def test_firehose_api_refuses_a_prefix_aws_refuses(aws: Aws) -> None:
         )
     assert refused.value.response["Error"]["Code"] == "InvalidArgumentException"
     assert "ErrorOutputPrefix" in refused.value.response["Error"]["Message"]
+
+
+WITH_BUCKET_AND_POLICY = """
+Resources:
+  Bucket: {Type: AWS::S3::Bucket, Properties: {BucketName: PREFIXbucket}}
+  Policy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: "*",
+             Condition: {Bool: {"aws:SecureTransport": "false"}}}
+Outputs:
+  PolicyRef: {Value: !Ref Policy}
+"""
+
+
+def test_a_non_empty_bucket_fails_the_stack_deletion_as_on_aws(aws: Aws, name_prefix: str) -> None:
+    name = f"{name_prefix}stack"
+    result = deploy(aws, name, WITH_BUCKET_AND_POLICY.replace("PREFIX", name_prefix))
+    bucket = f"{name_prefix}bucket"
+    assert result.outputs["PolicyRef"] == bucket
+    s3 = aws.s3()
+    assert '"aws:SecureTransport": "false"' in s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")  # a TLS-only policy lets loopback in
+    cfn = aws.cloudformation()
+    cfn.delete_stack(StackName=name)
+    [described] = cfn.describe_stacks(StackName=name)["Stacks"]
+    assert described["StackStatus"] == "DELETE_FAILED"
+    events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    failed = [
+        e
+        for e in events
+        if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] == "Bucket"
+    ]
+    assert "BucketNotEmpty" in failed[0]["ResourceStatusReason"]
+    with pytest.raises(stack.DeployError) as refused:  # no ...BucketName output to empty
+        stack.destroy(cfn, s3, name, sleep=lambda _: None)
+    assert any("BucketNotEmpty" in (e.reason or "") for e in refused.value.events)
+    s3.delete_object(Bucket=bucket, Key="k")
+    assert stack.destroy(cfn, s3, name, sleep=lambda _: None) == (True, 0)

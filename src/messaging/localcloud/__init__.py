@@ -8,7 +8,8 @@ in its docstring:
 - `sns`: SNS -> Firehose delivery;
 - `firehose` (+ `firehose_prefix`): buffering, prefix expressions, object names;
 - `sqs`: a queue whose per-call cost does not grow with backlog;
-- `dynamodb`: transactions whose cost does not grow with the table.
+- `dynamodb`: transactions whose cost does not grow with the table;
+- `s3`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all).
 
 Only `cli` and `simulate` start it; the application never imports this package.
 """
@@ -25,6 +26,7 @@ def install() -> None:
         cloudformation,
         dynamodb,
         firehose,
+        s3,
         sns,
         sqs,
         stacks,
@@ -32,6 +34,7 @@ def install() -> None:
 
     sqs.install()
     dynamodb.install()
+    s3.install()
     sns.install()
     firehose.install()
     stacks.install()

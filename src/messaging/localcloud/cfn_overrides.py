@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
 
@@ -58,6 +59,7 @@ class HardenedBucket(FakeBucket, CloudFormationModel):
         "VersioningConfiguration",
         "LifecycleConfiguration",
         "OwnershipControls",
+        "LoggingConfiguration",
     }
 
     @classmethod
@@ -94,6 +96,23 @@ class HardenedBucket(FakeBucket, CloudFormationModel):
         cls._harden(bucket.name, properties, account_id, region_name)
         return bucket
 
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        # moto keeps a non-empty bucket and reports it deleted; AWS fails the deletion.
+        backend = s3_backends[account_id][get_partition(region_name)]
+        bucket = backend.buckets.get(resource_name)
+        if bucket is not None and bucket.keys:
+            raise BucketNotEmpty(resource_name)
+        FakeBucket.delete_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name
+        )
+
     @staticmethod
     def _harden(name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
         backend = s3_backends[account_id][get_partition(region)]
@@ -107,6 +126,16 @@ class HardenedBucket(FakeBucket, CloudFormationModel):
         if "OwnershipControls" in properties:
             rule = properties["OwnershipControls"]["Rules"][0]
             backend.put_bucket_ownership_controls(name, rule["ObjectOwnership"])
+        if "LoggingConfiguration" in properties:
+            logging = properties["LoggingConfiguration"]
+            # moto checks, as S3 does, that the target bucket lets the logging service write.
+            backend.put_bucket_logging(
+                name,
+                {
+                    "TargetBucket": logging["DestinationBucketName"],
+                    "TargetPrefix": logging.get("LogFilePrefix", ""),
+                },
+            )
 
 
 class HardenedTable(Table, CloudFormationModel):

@@ -1,8 +1,9 @@
 """CloudFormation resource types moto lacks, registered through its model seam.
 
 The gap it closes: moto's CloudFormation skips `AWS::SNS::Subscription`,
-`AWS::SQS::QueuePolicy` and `AWS::KinesisFirehose::DeliveryStream` with a warning and
-still reports the stack created. (`cfn_overrides` covers moto models that exist but
+`AWS::SQS::QueuePolicy`, `AWS::S3::BucketPolicy` and
+`AWS::KinesisFirehose::DeliveryStream` with a warning and still reports the stack
+created. (`cfn_overrides` covers moto models that exist but
 ignore properties.)
 
 moto builds its type map from `CloudFormationModel.__subclasses__()` (direct subclasses
@@ -13,6 +14,7 @@ only, cached), so each model here subclasses `CloudFormationModel` directly, and
 |---|---|---|
 | AWS::SNS::Subscription | subscription ARN | Arn |
 | AWS::SQS::QueuePolicy | generated id | Id |
+| AWS::S3::BucketPolicy | bucket name | (none) |
 | AWS::KinesisFirehose::DeliveryStream | stream name | Arn |
 
 Every model rejects properties it cannot honour, so a template never deploys "green"
@@ -27,13 +29,16 @@ from typing import Any, ClassVar
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
+from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
+from moto.utilities.utils import get_partition
 
 from messaging.localcloud.firehose import installed_backend
 
 __all__ = [
+    "BucketPolicyResource",
     "DeliveryStreamResource",
     "QueuePolicyResource",
     "SubscriptionResource",
@@ -258,6 +263,79 @@ class QueuePolicyResource(CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         self._set_policy(self.queues, "")
+
+
+class BucketPolicyResource(CloudFormationModel):
+    """AWS::S3::BucketPolicy: the bucket's policy, readable with GetBucketPolicy."""
+
+    def __init__(self, bucket: str, account_id: str, region: str) -> None:
+        self.bucket = bucket
+        self.account_id = account_id
+        self.region = region
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        raise UnformattedGetAttTemplateException()
+
+    def is_created(self) -> bool:
+        return True
+
+    @staticmethod
+    def _backend(account_id: str, region: str) -> Any:
+        return s3_backends[account_id][get_partition(region)]
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> BucketPolicyResource:
+        properties = cloudformation_json.get("Properties", {})
+        only(cls.cloudformation_type(), properties, {"Bucket", "PolicyDocument"})
+        document = _json_text(properties["PolicyDocument"])
+        cls._backend(account_id, region_name).put_bucket_policy(
+            properties["Bucket"], document.encode()
+        )
+        return cls(properties["Bucket"], account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: BucketPolicyResource,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> BucketPolicyResource:
+        replacement = cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+        if replacement.bucket != original_resource.bucket:
+            original_resource.delete(account_id, region_name)
+        return replacement
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = self._backend(account_id, region_name)
+        if self.bucket in backend.buckets:  # a policy of a deleted bucket is gone with it
+            backend.delete_bucket_policy(self.bucket)
 
 
 class DeliveryStreamResource(CloudFormationModel):
