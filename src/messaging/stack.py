@@ -323,18 +323,41 @@ def destroy(
     sleep: Callable[[float], None] = time.sleep,
     timeout: float = 1800.0,
 ) -> tuple[bool, int]:
-    """Empty the lake bucket, then delete the stack. Returns (existed, objects deleted)."""
+    """Empty the stack's buckets, then delete the stack. Returns (existed, objects deleted).
+
+    CloudFormation cannot delete a bucket that holds objects; every output named
+    `...BucketName` (the lake, its access logs) is emptied first, and again if a late
+    delivery made the deletion fail.
+    """
     stack = _stack(cfn, stack_name)
     if stack is None:
         return False, 0
     outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
+    # Log buckets last: emptying the others writes access logs into them.
+    buckets = sorted(
+        (v for k, v in outputs.items() if k.endswith("BucketName") and v),
+        key=lambda name: "log" in name,
+    )
     deleted = 0
-    bucket = outputs.get("LakeBucketName")
-    if bucket:
+    for attempt in range(1, 4):
+        for bucket in buckets:
+            deleted += _empty_if_present(s3, bucket)
         try:
-            deleted = empty_bucket(s3, bucket)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            _delete_and_wait(cfn, str(stack["StackId"]), on_event, sleep, timeout)
+        except DeployError:
+            # Late access-log deliveries can refill a bucket between emptying and
+            # deleting it; CloudFormation lets a DELETE_FAILED stack be deleted again.
+            if attempt == 3:
                 raise
-    _delete_and_wait(cfn, str(stack["StackId"]), on_event, sleep, timeout)
-    return True, deleted
+            continue
+        return True, deleted
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _empty_if_present(s3: S3Client, bucket: str) -> int:
+    try:
+        return empty_bucket(s3, bucket)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+        return 0

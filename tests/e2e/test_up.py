@@ -133,6 +133,7 @@ def test_up_serves_the_whole_stack_and_flushes_on_sigterm(up: tuple[Running, str
         "LakeBucketName",
         "OrdersTableName",
         "PaymentsTableName",
+        "AccessLogsBucketName",
     }
 
     subscriptions = aws_cli(
