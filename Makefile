@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+CHECKOV_VENV := $(VENV)/tools/checkov
 
 .PHONY: run test lint typecheck iac unit bench clean
 
@@ -27,8 +28,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-iac: $(STAMP)
+# checkov pins its own boto3; it lives in a venv of its own, linked into .venv/bin.
+$(BIN)/checkov: requirements/checkov.txt | $(STAMP)
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	ln -sf $(abspath $(CHECKOV_VENV))/bin/checkov $(BIN)/checkov
+
+iac: $(STAMP) $(BIN)/checkov
 	$(BIN)/cfn-lint infra/infra.yaml
+	$(BIN)/checkov -f infra/infra.yaml --compact --quiet --skip-download
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
