@@ -46,6 +46,7 @@ class SimulationOptions:
     drain_timeout: float = 300.0  # queues must empty within this, after producing stops
     sample_every: float = 1.0
     name_prefix: str = ""  # the stack's NamePrefix, so runs can share an account
+    visibility_timeout: int | None = None  # the stack's VisibilityTimeoutSeconds (None: keep)
     poll_seconds: int = 5  # long poll; also bounds how long stopping the services takes
 
 
@@ -147,6 +148,8 @@ class Simulation:
         }
         if self.options.name_prefix:  # unset keeps an existing stack's names unchanged
             parameters["NamePrefix"] = self.options.name_prefix
+        if self.options.visibility_timeout is not None:
+            parameters["VisibilityTimeoutSeconds"] = str(self.options.visibility_timeout)
         cfn = self._aws("control").cloudformation()
         stack.deploy(cfn, self.settings.stack_name, template, parameters, on_event=self.on_event)
         return stack.stack_outputs(cfn, self.settings.stack_name)
@@ -316,6 +319,8 @@ class Simulation:
             duration_seconds=round(total_seconds, 1),
             seed=self.options.seed,
             endpoint=self.settings.endpoint_url or "AWS",
+            retried_entries=producer.retried_entries,
+            worker_failures=sum(w.stats["failed"] + w.stats["errors"] for w in workers.values()),
         )
 
 

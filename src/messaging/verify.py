@@ -112,6 +112,9 @@ class Report(BaseModel):
     duration_seconds: float
     seed: int | None
     endpoint: str
+    retried_entries: int = 0  # producer: failed PublishBatch entries published again
+    worker_failures: int = 0  # services: failed handlings/commits and API errors, retried
+    faults_injected: int | None = None  # local cloud only
 
     @property
     def ok(self) -> bool:
@@ -149,6 +152,9 @@ def summary_lines(report: Report) -> list[str]:
         f"AWS requests: {sum(report.api_requests.values())} in all "
         f"({report.api_requests_per_event:.3f} per event; pipeline alone "
         f"{report.pipeline_requests_per_event:.3f})",
+        f"survived: {report.faults_injected if report.faults_injected is not None else 'no'} "
+        f"injected faults; {report.retried_entries} entries republished; "
+        f"{report.worker_failures} worker failures retried",
     ]
 
 

@@ -101,3 +101,35 @@ def test_simulate_against_up_then_the_lake_query_matches(tmp_path: Path) -> None
     finally:
         up.terminate()
         up.wait(timeout=60)
+
+
+def test_simulate_survives_injected_faults_and_latency(tmp_path: Path) -> None:
+    report_path = tmp_path / "r.json"
+    done = simulate(
+        "--duration",
+        "8",
+        "--rate",
+        "30",
+        "--buffer-interval",
+        "2",
+        "--fault-rate",
+        "0.05",
+        "--latency-ms",
+        "5",
+        "--fault-seed",
+        "3",
+        "--report-json",
+        str(report_path),
+        env=environment(),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = check_report(report_path)
+    assert report["faults_injected"] > 0
+
+
+def test_fault_flags_need_the_in_process_cloud() -> None:
+    done = simulate(
+        "--fault-rate", "0.1", "--endpoint-url", "http://127.0.0.1:9", env=environment()
+    )
+    assert done.returncode == 2
+    assert "fault injection needs the in-process local cloud" in done.stderr

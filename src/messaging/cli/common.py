@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,9 +19,17 @@ from rich.markup import escape
 from messaging import stack
 from messaging.settings import Settings
 
+if TYPE_CHECKING:
+    from messaging.localcloud.faults import FaultPlan
+
 __all__ = [
     "DEFAULT_TEMPLATE",
     "EndpointUrl",
+    "FaultOps",
+    "FaultRate",
+    "FaultSeed",
+    "JitterMs",
+    "LatencyMs",
     "Parameters",
     "Profile",
     "Region",
@@ -30,6 +38,7 @@ __all__ = [
     "app",
     "err",
     "fail",
+    "fault_plan",
     "guard",
     "out",
     "print_event",
@@ -69,6 +78,32 @@ Parameters = Annotated[
         help="Template parameter override; repeat for several.",
     ),
 ]
+LatencyMs = Annotated[
+    float, typer.Option(min=0, help="Local cloud: delay added to every request, in ms.")
+]
+JitterMs = Annotated[
+    float, typer.Option(min=0, help="Local cloud: extra random delay, uniform in 0..N ms.")
+]
+FaultRate = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        max=1,
+        help="Local cloud: share of requests that fail (throttle, 500, 503, "
+        "connection dropped before or after serving).",
+    ),
+]
+FaultOps = Annotated[
+    str | None,
+    typer.Option(
+        help="Local cloud: only these operations fail, e.g. sqs:ReceiveMessage,sns:Publish "
+        "(default: every operation)."
+    ),
+]
+FaultSeed = Annotated[
+    int | None, typer.Option(help="Local cloud: seed of the fault sequence, to replay a run.")
+]
+
 Template = Annotated[
     Path,
     typer.Option(
@@ -79,6 +114,29 @@ Template = Annotated[
         readable=True,
     ),
 ]
+
+
+def fault_plan(
+    latency_ms: float,
+    jitter_ms: float,
+    fault_rate: float,
+    fault_ops: str | None,
+    fault_seed: int | None,
+) -> FaultPlan | None:
+    """The local cloud's fault injection, or None when nothing is asked for."""
+    from messaging.localcloud.faults import FaultPlan, parse_operations  # noqa: PLC0415
+
+    try:
+        plan = FaultPlan(
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            fault_rate=fault_rate,
+            operations=parse_operations(fault_ops),
+            seed=fault_seed,
+        )
+    except ValueError as error:
+        raise fail(str(error), code=2) from error
+    return plan if plan.active else None
 
 
 def settings_from(**flags: str | None) -> Settings:

@@ -15,6 +15,11 @@ from messaging.aws import Aws
 from messaging.cli.common import (
     DEFAULT_TEMPLATE,
     EndpointUrl,
+    FaultOps,
+    FaultRate,
+    FaultSeed,
+    JitterMs,
+    LatencyMs,
     Parameters,
     Profile,
     Region,
@@ -23,6 +28,7 @@ from messaging.cli.common import (
     app,
     err,
     fail,
+    fault_plan,
     guard,
     out,
     print_event,
@@ -76,12 +82,20 @@ def up(
     parameter: Parameters = None,
     no_deploy: Annotated[bool, typer.Option("--no-deploy", help="Start empty.")] = False,
     template: Template = DEFAULT_TEMPLATE,
+    latency_ms: LatencyMs = 0.0,
+    jitter_ms: JitterMs = 0.0,
+    fault_rate: FaultRate = 0.0,
+    fault_ops: FaultOps = None,
+    fault_seed: FaultSeed = None,
 ) -> None:
     """Start the embedded local cloud in the foreground and deploy infra.yaml to it.
 
     It runs until Ctrl-C or SIGTERM; on stop it delivers every buffered Firehose
     record, so nothing is lost. Any AWS client works against it: set the printed
     AWS_* variables, e.g. `aws sns list-topics` or boto3.
+
+    With --latency-ms / --fault-rate it slows down and fails requests the way AWS
+    does (throttling, 5xx, dropped connections), seeded by --fault-seed.
 
     Example: messaging up --port 4566 --parameter BufferIntervalSeconds=3
     """
@@ -93,7 +107,8 @@ def up(
             f"[yellow]warning:[/yellow] binding {host}: the local cloud has no "
             "authentication; anyone who can reach this address can use and reset it."
         )
-    cloud = LocalCloud(host, port)
+    plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
+    cloud = LocalCloud(host, port, faults=plan)
     try:
         cloud.start()
     except OSError as error:
@@ -109,6 +124,8 @@ def up(
     finally:
         out.print("Stopping: delivering buffered Firehose records ...")
         report = cloud.stop()
+        if cloud.faults is not None:
+            out.print(f"Injected {cloud.faults.total()} faults.")
         out.print(f"Delivered {report.delivered} buffered Firehose records.")
         if report.undelivered:
             err.print(f"[red]{report.undelivered} buffered records could not be delivered[/red]")

@@ -33,12 +33,13 @@ from messaging.errors import MessagingError
 from messaging.events import ConsumerCreated
 from messaging.fakes import ConsumerFactory
 from messaging.producer import Producer
+from messaging.redrive import redrive
 from messaging.services import SERVICES
 from messaging.settings import Settings
 from messaging.store import DynamoStore
 from messaging.worker import Worker, WorkerOptions
 
-__all__ = ["consume", "produce", "show_status"]
+__all__ = ["consume", "produce", "redrive_dlq", "show_status"]
 
 COUNTERS = ("received", "handled", "duplicates", "failed", "undecodable", "released",
             "extended", "errors")  # fmt: skip
@@ -227,6 +228,10 @@ def consume(
         workers.append((worker, aws))
     started = time.monotonic()
     with stop_on_signals() as stop:
+        # From here on, Ctrl-C and SIGTERM stop gracefully; say so (scripts wait for it).
+        err.print(
+            f"consuming {', '.join(names)}; Ctrl-C or SIGTERM stops gracefully", highlight=False
+        )
         threads = [threading.Thread(target=w.run, args=(stop,), name=w.name) for w, _ in workers]
         for thread in threads:
             thread.start()
@@ -282,3 +287,42 @@ def show_status(
     out.print(table)
     partitions = ", ".join(current.lake.partitions) or "none yet"
     out.print(f"lake: {current.lake.objects} objects; partitions: {partitions}")
+
+
+@app.command("redrive")
+def redrive_dlq(
+    service: Annotated[
+        Literal["orders", "payments"], typer.Argument(help="Whose dead-letter queue to move back.")
+    ],
+    max_messages: Annotated[
+        int | None, typer.Option(min=1, help="Move at most this many (default: all).")
+    ] = None,
+    stack_name: StackName = None,
+    endpoint_url: EndpointUrl = None,
+    region: Region = None,
+    profile: Profile = None,
+) -> None:
+    """Move a service's DLQ messages back to its queue, once the cause is fixed.
+
+    Each batch is deleted from the DLQ only after its queue accepted it: a crash can
+    duplicate a message (the services absorb duplicates), never lose one.
+
+    Example: messaging redrive orders
+    """
+    settings = settings_from(
+        stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
+    )
+    aws, outputs = _outputs(settings)
+    spec = SERVICES[service]
+    values = outputs.model_dump()
+    report = guard(
+        lambda: redrive(
+            aws.sqs(), values[spec.dlq_output], values[spec.queue_output], max_messages=max_messages
+        )
+    )
+    out.print(
+        f"{service}: moved {report.moved} messages from the DLQ back to the queue", highlight=False
+    )
+    if report.failed:
+        err.print(f"[yellow]{report.failed} messages could not be moved; they stay in the DLQ")
+        raise typer.Exit(1)

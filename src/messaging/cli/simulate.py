@@ -13,12 +13,18 @@ from rich.table import Table
 from messaging import lake
 from messaging.cli.common import (
     EndpointUrl,
+    FaultOps,
+    FaultRate,
+    FaultSeed,
+    JitterMs,
+    LatencyMs,
     Profile,
     Region,
     StackName,
     app,
     err,
     fail,
+    fault_plan,
     guard,
     out,
     print_event,
@@ -60,6 +66,15 @@ def simulate(
     buffer_size_mb: Annotated[
         int, typer.Option(min=1, max=128, help="Firehose BufferSizeMB for this run.")
     ] = 5,
+    visibility_timeout: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=43200,
+            help="The queues' VisibilityTimeoutSeconds: how long a lost "
+            "receive hides a message (default: the stack's, 30).",
+        ),
+    ] = None,
     concurrency: Annotated[
         int, typer.Option(min=1, max=64, help="Pollers per service; batches in flight.")
     ] = 4,
@@ -74,6 +89,11 @@ def simulate(
             "--aws", help="Run against AWS itself (your credential chain), not a local cloud."
         ),
     ] = (False),
+    latency_ms: LatencyMs = 0.0,
+    jitter_ms: JitterMs = 0.0,
+    fault_rate: FaultRate = 0.0,
+    fault_ops: FaultOps = None,
+    fault_seed: FaultSeed = None,
     endpoint_url: EndpointUrl = None,
     stack_name: StackName = None,
     region: Region = None,
@@ -87,6 +107,9 @@ def simulate(
     verifies every produced event in both stores and in the lake. Exit status 0 only if
     nothing was lost and no effect was applied twice.
 
+    The fault options make the in-process local cloud slow and unreliable the way AWS
+    can be; the run must still lose nothing.
+
     Example: messaging simulate --duration 10 --rate 20 --buffer-interval 2 --report-json r.json
     """
     settings = settings_from(
@@ -94,12 +117,18 @@ def simulate(
     )
     if use_aws and settings.endpoint_url:
         raise fail("--aws and an endpoint URL contradict each other", code=2)
+    plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
+    local = not use_aws and settings.endpoint_url is None
+    if plan is not None and not local:
+        raise fail(
+            "fault injection needs the in-process local cloud (no endpoint, no --aws)", code=2
+        )
     cloud: LocalCloud | None = None
     credentials = None
-    if not use_aws and settings.endpoint_url is None:
+    if local:
         from messaging.localcloud.server import LocalCloud  # noqa: PLC0415 - local only
 
-        cloud = LocalCloud(port=0).start()
+        cloud = LocalCloud(port=0, faults=plan).start()
         settings = settings.model_copy(
             update={"endpoint_url": cloud.endpoint_url, "region": cloud.region}
         )
@@ -112,12 +141,15 @@ def simulate(
         buffer_interval=buffer_interval,
         buffer_size_mb=buffer_size_mb,
         concurrency=concurrency,
+        visibility_timeout=visibility_timeout,
     )
     try:
         report, samples, objects = _run(options, settings, credentials)
     finally:
         if cloud is not None:
             cloud.stop()
+    if cloud is not None and cloud.faults is not None:
+        report = report.model_copy(update={"faults_injected": cloud.faults.total()})
     for line in summary_lines(report):
         out.print(line, style="green" if report.ok else "red", highlight=False, soft_wrap=True)
     out.print(_lake_table(objects))

@@ -20,6 +20,8 @@ phases (moto serialises requests in practice), no idempotency tokens
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from typing import Any
 
 from moto.dynamodb import models as moto_dynamodb
@@ -40,6 +42,12 @@ __all__ = ["LocalDynamoDBBackend", "install"]
 
 OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
 Reason = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
+
+
+@functools.lru_cache(maxsize=1024)
+def _condition(expression: str, names_json: str, values_json: str) -> Any:
+    """Parsing a condition costs more than evaluating it; the same few recur."""
+    return get_filter_expression(expression, json.loads(names_json), json.loads(values_json))
 
 
 class LocalDynamoDBBackend(moto_dynamodb.DynamoDBBackend):
@@ -84,8 +92,10 @@ class LocalDynamoDBBackend(moto_dynamodb.DynamoDBBackend):
         if expression is None:
             return None, None, None
         current = self.get_item(op["TableName"], key)
-        condition = get_filter_expression(
-            expression, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        condition = _condition(
+            expression,
+            json.dumps(op.get("ExpressionAttributeNames"), sort_keys=True),
+            json.dumps(op.get("ExpressionAttributeValues"), sort_keys=True),
         )
         if condition.expr(current):
             return None, None, None

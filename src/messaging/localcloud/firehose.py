@@ -26,6 +26,7 @@ moto's behaviour.
 from __future__ import annotations
 
 import gzip
+import itertools
 import logging
 import threading
 import uuid
@@ -73,6 +74,8 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
         super().__init__(region_name, account_id)
         self._buffers: dict[str, StreamBuffer] = {}
         self._lock = threading.RLock()
+        # Opaque and unique, as AWS's are; one uuid4 per record cost 5% of the cloud's CPU.
+        self._record_ids = (f"{uuid.uuid4().hex}{n:016x}" for n in itertools.count())
 
     # -- control plane -------------------------------------------------------------
 
@@ -196,7 +199,7 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
         return {
             "FailedPutCount": 0,
             "Encrypted": bool(encryption) and encryption.get("Status", "ENABLED") == "ENABLED",
-            "RequestResponses": [{"RecordId": uuid.uuid4().hex} for _ in payloads],
+            "RequestResponses": [{"RecordId": next(self._record_ids)} for _ in payloads],
         }
 
     def flush_due(self) -> float | None:

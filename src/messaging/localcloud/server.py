@@ -4,6 +4,11 @@ Why not `moto_server` or `ThreadedMotoServer` as they are: we must install the
 plug-ins before the first backend is built, run the Firehose flusher beside the HTTP
 server, and deliver every buffered record when the cloud stops.
 
+Why waitress rather than werkzeug's development server (what moto uses): werkzeug closes
+the connection after every response ("Always close the connection" in `run_wsgi`), so
+every AWS call paid a new TCP connection and a new thread. waitress keeps connections
+alive and serves them from a thread pool, large enough for every long poll in flight.
+
 Any standard client works against it with `AWS_ENDPOINT_URL`. moto does not check
 signatures, so the local cloud accepts any credentials; `client_environment()` gives
 placeholder ones for processes that have none (they are not secrets and grant nothing).
@@ -19,14 +24,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import BaseWSGIServer, make_server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from waitress import wasyncore
+from waitress.server import create_server
 
 from messaging.localcloud import install
+from messaging.localcloud.faults import FaultInjector, FaultPlan
 from messaging.localcloud.firehose import BufferFlusher, FlushReport, timing
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_REGION", "LocalCloud", "is_loopback"]
@@ -36,6 +39,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
 DEFAULT_REGION = "us-east-1"
+# Requests in flight at once: every long poll (up to 20 s) holds one.
+SERVER_THREADS = 128
 # Placeholders: moto ignores signatures, but SDKs refuse to sign without credentials.
 PLACEHOLDER_KEY = "localcloud"
 
@@ -49,11 +54,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _QuietHandler(MotoRequestHandler):
-    """Request lines go to our logger at DEBUG, not to stderr for every call."""
+class _Dispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering which backend serves a host.
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug('"%s" %s %s', self.requestline, code, size)
+    moto lists its own package directory on the file system for every request to find
+    out (`list_of_moto_modules`); the answer never changes while the cloud runs.
+    """
+
+    def __init__(self, create_app: Callable[..., Any]) -> None:
+        super().__init__(create_app)
+        self._backend_of: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        if host not in self._backend_of:
+            self._backend_of[host] = super().get_backend_for_host(host)
+        return self._backend_of[host]
 
 
 class LocalCloud:
@@ -66,12 +81,15 @@ class LocalCloud:
         *,
         region: str = DEFAULT_REGION,
         clock: Callable[[], float] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.region = region
         self._clock = clock
-        self._server: BaseWSGIServer | None = None
+        self._plan = faults
+        self.faults: FaultInjector | None = None
+        self._server: Any = None  # a waitress server (untyped)
         self._thread: threading.Thread | None = None
         self._flusher = BufferFlusher()
 
@@ -98,13 +116,25 @@ class LocalCloud:
         install()
         if self._clock is not None:
             timing.clock = self._clock
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=_QuietHandler
+        app: Any = _Dispatcher(create_backend_app)
+        if self._plan is not None and self._plan.active:
+            app = self.faults = FaultInjector(app, self._plan)
+        self._sockets: dict[int, Any] = {}  # waitress's socket map, ours to close on stop
+        self._server = create_server(
+            app,
+            map=self._sockets,
+            host=self.host,
+            port=self.port,
+            threads=SERVER_THREADS,
+            connection_limit=1000,
+            channel_timeout=120,  # idle keep-alive connections; long polls last 20 s
+            ident="messaging-localcloud",
+            channel_request_lookahead=1,  # exposes the connection to fault injection
+            clear_untrusted_proxy_headers=True,
         )
-        self.port = int(self._server.server_address[1])
+        self.port = int(self._server.effective_port)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="localcloud-http", daemon=True
+            target=self._server.run, name="localcloud-http", daemon=True
         )
         self._thread.start()
         self._flusher.start()
@@ -119,8 +149,10 @@ class LocalCloud:
     def stop(self) -> FlushReport:
         """Stop serving, then deliver every buffered Firehose record."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            # Workers first (a long poll may still be running), then every socket: the
+            # listener, the trigger and the keep-alive connections, which ends the loop.
+            self._server.task_dispatcher.shutdown(timeout=2)
+            wasyncore.close_all(self._sockets)
             self._server = None
         if self._thread is not None:
             self._thread.join()

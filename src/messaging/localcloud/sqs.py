@@ -34,7 +34,8 @@ AWS semantics kept (standard queues):
   to a re-receive (stricter than moto, which accepts old handles). The total visibility may
   not pass 12 hours from that receive (API_ChangeMessageVisibility; moto counts from send);
 - expired messages (MessageRetentionPeriod) are dropped; PurgeQueue drops everything;
-- SetQueueAttributes changes only the attributes given (moto also wipes `Policy`).
+- SetQueueAttributes changes only the attributes given (moto also wipes `Policy`);
+- a body with characters outside XML's set is refused with InvalidMessageContents.
 
 Time comes from `FastSQSBackend.clock` (default `time.time`), so tests can move it; after
 moving an injected clock call `FastQueue.wake()` to let waiting long polls re-check.
@@ -49,6 +50,7 @@ reset (memory grows with messages sent, not with backlog; cost per call does not
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any, cast
 
@@ -65,6 +67,9 @@ from messaging.localcloud.sqs_store import Clock, MessageStore
 __all__ = ["FastQueue", "FastSQSBackend", "install", "uninstall"]
 
 logger = logging.getLogger(__name__)
+
+# What SendMessage accepts: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
+_INVALID_CHARACTERS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _requested_delay(message: Message) -> int:
@@ -143,6 +148,16 @@ class FastSQSBackend(SQSBackend):
 
     def _now(self) -> float:
         return self.clock()
+
+    def _validate_message(self, queue: Queue, message_body: str, *args: Any, **kwargs: Any) -> None:
+        # AWS refuses characters outside XML's set; moto crashed on some (HTTP 500).
+        invalid = _INVALID_CHARACTERS.search(message_body)
+        if invalid:
+            raise SQSException(
+                "InvalidMessageContents",
+                f"Invalid characters found: U+{ord(invalid.group()):04X} at {invalid.start()}",
+            )
+        super()._validate_message(queue, message_body, *args, **kwargs)
 
     def create_queue(self, name: str, tags: dict[str, str] | None = None, **kwargs: Any) -> Queue:
         if name in self.queues or _wants_fifo(kwargs):

@@ -22,6 +22,7 @@ from moto.sqs.exceptions import (
     InvalidParameterValue,
     QueueAlreadyExists,
     ReceiptHandleIsInvalid,
+    SQSException,
 )
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
@@ -813,3 +814,15 @@ def test_set_queue_attributes_keeps_the_policy_it_was_not_given(backend: FastSQS
     backend.set_queue_attributes("q", {"VisibilityTimeout": "60"})
     assert queue.visibility_timeout == 60  # type: ignore[attr-defined]
     assert json.loads(backend.get_queue_attributes("q", ["Policy"])["Policy"]) == json.loads(policy)
+
+
+@pytest.mark.parametrize(
+    "body", ["\udcff lone surrogate", "nul \x00 byte", "\x1b escape", "\ufffe"]
+)
+def test_characters_outside_xml_are_refused_as_on_aws(backend: FastSQSBackend, body: str) -> None:
+    fast_queue(backend, "q")
+    with pytest.raises(SQSException) as refused:
+        backend.send_message("q", body)
+    assert refused.value.code == "InvalidMessageContents"
+    assert backend.get_queue("q").approximate_number_of_messages == 0
+    backend.send_message("q", "tab\t newline\n emoji \U0001f600 ok")
