@@ -19,7 +19,7 @@ run: $(STAMP)
 
 ## test: lint, types, IaC checks and the whole test suite
 test: lint typecheck iac
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
