@@ -1,0 +1,375 @@
+"""Throughput: end to end, against a seed-style loop, under latency, and how it scales.
+
+The local cloud runs in its own process (`messaging up`), as a remote service would,
+so the server and the clients each get a core. This process is one host running the
+whole system: the producer and both services, as threads. Every figure is measured in
+this one run, so the ratios hold even on a noisy machine:
+
+- producer alone: events/s, requests, and where the time goes (client CPU, server CPU);
+- end to end: events/s from the first publish until both stores hold every event, and
+  the requests per event, all-in (publish, receive, delete, store writes, heartbeats,
+  empty polls, shutdown);
+- a seed-style loop on the same cloud: one Publish per event, one ReceiveMessage (1
+  message) and one DeleteMessage per message, one store write per event;
+- latency hiding: one consumer's events/s over a preloaded queue, with and without
+  `--latency-ms` injected on every request;
+- scaling: end to end at two sizes and two poller counts.
+
+    .venv/bin/python bench/throughput.py [--events 6000] [--latency-ms 20] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from messaging import stack
+from messaging.aws import Aws
+from messaging.events import ConsumerCreated, decode, encode
+from messaging.fakes import ConsumerFactory
+from messaging.producer import Producer
+from messaging.services import SERVICES
+from messaging.settings import Settings
+from messaging.store import DynamoStore, UnitOfWork
+from messaging.worker import Worker, WorkerOptions
+
+STACK = "bench"
+CREDENTIALS = ("bench", "bench")  # placeholders: the local cloud accepts any
+BIN = Path(sys.executable).parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- the local cloud, in its own process ----------------------------------------------
+
+
+@dataclass
+class CloudProcess:
+    process: subprocess.Popen[str]
+    endpoint: str
+    lines: list[str] = field(default_factory=list)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process so far (from /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def session(self) -> Aws:
+        settings = Settings(endpoint_url=self.endpoint, region="us-east-1", stack_name=STACK)
+        return Aws(settings, placeholder_credentials=CREDENTIALS)
+
+    def outputs(self) -> dict[str, str]:
+        return stack.read_outputs(self.session().cloudformation(), STACK)
+
+
+@contextmanager
+def cloud_process(*args: str) -> Iterator[CloudProcess]:
+    """`messaging up` on a free port, deployed; stopped with SIGTERM on exit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [str(BIN / "messaging"), "up", "--port", "0", "--stack-name", STACK, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**env, "COLUMNS": "200"},
+    )
+    if process.stdout is None:
+        sys.exit("messaging up: no output pipe")
+    lines: list[str] = []
+    endpoint = ""
+    for line in process.stdout:
+        lines.append(line)
+        if "listening on" in line:
+            endpoint = line.strip().rsplit(" ", 1)[1]
+        if "Press Ctrl-C to stop." in line:
+            break
+    else:
+        sys.exit("messaging up stopped before it was ready:\n" + "".join(lines[-30:]))
+    drain = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    drain.start()
+    try:
+        yield CloudProcess(process, endpoint, lines)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# -- measuring ------------------------------------------------------------------------
+
+
+@dataclass
+class Measure:
+    """Wall time, this process's CPU and the server's CPU over one phase."""
+
+    cloud: CloudProcess
+    wall: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+    @contextmanager
+    def running(self) -> Iterator[Measure]:
+        wall, cpu, server = time.perf_counter(), time.process_time(), self.cloud.cpu_seconds()
+        yield self
+        self.wall = time.perf_counter() - wall
+        self.client_cpu = time.process_time() - cpu
+        self.server_cpu = self.cloud.cpu_seconds() - server
+
+
+def events(count: int, seed: int) -> list[ConsumerCreated]:
+    return list(ConsumerFactory(seed=seed).events(count))
+
+
+def wait_for(done: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.005)
+
+
+@dataclass
+class Services:
+    """Both services (or some), as Worker threads, each with its own counted session."""
+
+    cloud: CloudProcess
+    outputs: dict[str, str]
+    concurrency: int
+    names: tuple[str, ...] = ("orders", "payments")
+    sessions: list[Aws] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        for name in self.names:
+            spec = SERVICES[name]
+            aws = self.cloud.session()
+            store = DynamoStore(aws.dynamodb(), self.outputs[spec.table_output])
+            # A short long poll, so stopping after the run does not wait 20 s.
+            options = WorkerOptions(concurrency=self.concurrency, wait_seconds=2)
+            worker = Worker(name, aws.sqs(), self.outputs[spec.queue_output], spec.handle,
+                            store, options)  # fmt: skip
+            self.sessions.append(aws)
+            self.workers.append(worker)
+            self._threads.append(threading.Thread(target=worker.run, args=(self._stop,)))
+        for thread in self._threads:
+            thread.start()
+
+    def done(self, count: int) -> bool:
+        return all(w.stats["handled"] + w.stats["duplicates"] >= count for w in self.workers)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def producer(cloud: CloudProcess, outputs: dict[str, str]) -> tuple[Producer, Aws]:
+    aws = cloud.session()
+    return Producer(aws.sns(), outputs["TopicArn"], linger=0.05), aws
+
+
+# -- phases ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProducerFigures:
+    events: int
+    generate_seconds: float
+    measure: Measure
+    requests: int
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.measure.wall
+
+
+def producer_alone(cloud: CloudProcess, outputs: dict[str, str], count: int) -> ProducerFigures:
+    started = time.perf_counter()
+    batch = events(count, seed=101)
+    generate = time.perf_counter() - started
+    publisher, aws = producer(cloud, outputs)
+    with Measure(cloud).running() as measure:
+        stats = publisher.publish(batch)
+    if stats.published != count:
+        sys.exit(f"producer: {stats.published} of {count} published")
+    return ProducerFigures(count, generate, measure, aws.requests.total)
+
+
+def consume_preloaded(
+    cloud: CloudProcess, outputs: dict[str, str], count: int, concurrency: int
+) -> float:
+    """Orders alone over a queue holding `count` events: events/s until all are stored."""
+    services = Services(cloud, outputs, concurrency, names=("orders",))
+    started = time.perf_counter()
+    services.start()
+    wait_for(lambda: services.done(count), 600, "orders to drain the queue")
+    elapsed = time.perf_counter() - started
+    services.stop()
+    return count / elapsed
+
+
+def drain(cloud: CloudProcess, outputs: dict[str, str], names: tuple[str, ...]) -> None:
+    """Empty the named services' queues (untimed), so the next phase starts clean."""
+    sqs = cloud.session().sqs()
+    for name in names:
+        sqs.purge_queue(QueueUrl=outputs[SERVICES[name].queue_output])
+
+
+@dataclass
+class EndToEnd:
+    events: int
+    concurrency: int
+    measure: Measure
+    requests: int
+    breakdown: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.measure.wall
+
+    @property
+    def per_event(self) -> float:
+        return self.requests / self.events
+
+
+def end_to_end(
+    cloud: CloudProcess, outputs: dict[str, str], count: int, concurrency: int, seed: int
+) -> EndToEnd:
+    """Producer and both services at once; the clock stops when both stores hold all."""
+    batch = events(count, seed)
+    services = Services(cloud, outputs, concurrency)
+    publisher, producer_aws = producer(cloud, outputs)
+    with Measure(cloud).running() as measure:
+        services.start()
+        publishing = threading.Thread(target=publisher.publish, args=(batch,))
+        publishing.start()
+        wait_for(lambda: services.done(count), 600, "both services to store every event")
+    publishing.join()
+    services.stop()  # the shutdown's requests are counted too
+    sessions = [producer_aws, *services.sessions]
+    breakdown: dict[str, int] = {}
+    for aws in sessions:
+        for operation, n in aws.requests.snapshot().items():
+            breakdown[operation] = breakdown.get(operation, 0) + n
+    return EndToEnd(count, concurrency, measure, sum(breakdown.values()), breakdown)
+
+
+def seed_style(cloud: CloudProcess, outputs: dict[str, str], count: int) -> float:
+    """The seed's pattern: a Publish per event; per message a receive of 1 and a delete."""
+    batch = events(count, seed=303)
+    aws = cloud.session()
+    sns, topic = aws.sns(), outputs["TopicArn"]
+
+    def publish() -> None:
+        for event in batch:
+            sns.publish(TopicArn=topic, Message=encode(event))
+
+    handled = dict.fromkeys(SERVICES, 0)
+
+    def consume(name: str) -> None:
+        spec = SERVICES[name]
+        session = cloud.session()
+        sqs, url = session.sqs(), outputs[spec.queue_output]
+        store = DynamoStore(session.dynamodb(), outputs[spec.table_output])
+        while handled[name] < count:
+            response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1)
+            for message in response.get("Messages", []):
+                unit = UnitOfWork()
+                spec.handle(decode(message["Body"]), unit)
+                store.commit([unit])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                handled[name] += 1
+
+    threads = [threading.Thread(target=publish)]
+    threads += [threading.Thread(target=consume, args=(name,)) for name in SERVICES]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    return count / (time.perf_counter() - started)
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def row(figure: str, value: str, target: str) -> None:
+    print(f"  {figure:<62} {value:>12}  {target}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=6000, help="end-to-end run size")
+    parser.add_argument("--seed-events", type=int, default=400, help="seed-style run size")
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=4, help="pollers per service")
+    args = parser.parse_args()
+    small = max(10, args.events // 3)
+    print(f"throughput bench: {os.cpu_count()} cores, local cloud in its own process")
+
+    with cloud_process() as cloud:
+        outputs = cloud.outputs()
+        alone = producer_alone(cloud, outputs, args.events)
+        no_latency = consume_preloaded(cloud, outputs, args.events, args.concurrency)
+        drain(cloud, outputs, ("payments",))
+        e2e = end_to_end(cloud, outputs, args.events, args.concurrency, seed=202)
+        e2e_small = end_to_end(cloud, outputs, small, args.concurrency, seed=204)
+        e2e_narrow = end_to_end(cloud, outputs, args.events, max(1, args.concurrency // 2), 206)
+        seed = seed_style(cloud, outputs, args.seed_events)
+
+    with cloud_process("--latency-ms", str(args.latency_ms)) as slow:
+        slow_outputs = slow.outputs()
+        publisher, _ = producer(slow, slow_outputs)
+        publisher.publish(events(args.events, seed=404))
+        with_latency = consume_preloaded(slow, slow_outputs, args.events, args.concurrency)
+
+    m = alone.measure
+    print(f"\nproducer alone, {alone.events} events (generated beforehand in "
+          f"{alone.generate_seconds * 1000 / alone.events:.2f} ms/event):")  # fmt: skip
+    print(f"  {alone.rate:,.0f} events/s, {alone.requests} requests "
+          f"({alone.requests / alone.events:.3f}/event)")  # fmt: skip
+    print(f"  where the time goes: wall {m.wall:.2f}s; client CPU {m.client_cpu:.2f}s "
+          f"({m.client_cpu / alone.requests * 1000:.1f} ms/request); "
+          f"server CPU {m.server_cpu:.2f}s ({m.server_cpu / alone.requests * 1000:.1f} ms/request, "
+          f"{m.server_cpu / m.wall:.0%} of a core)")  # fmt: skip
+
+    print("\nend to end (publish -> both stores), same run:")
+    for run in (e2e, e2e_small, e2e_narrow):
+        print(f"  {run.events:>6} events, {run.concurrency} pollers/service: "
+              f"{run.rate:,.0f} events/s, {run.per_event:.3f} requests/event; "
+              f"client CPU {run.measure.client_cpu / run.measure.wall:.0%}, "
+              f"server CPU {run.measure.server_cpu / run.measure.wall:.0%} of a core")  # fmt: skip
+    print("  requests: " + ", ".join(f"{k}={v}" for k, v in sorted(e2e.breakdown.items())))
+
+    print("\nfigures (targets from issue #6):")
+    row("end-to-end events/s over HTTP, 2 cores", f"{e2e.rate:,.0f}", ">= 500")
+    row("requests per event, all-in, at saturation", f"{e2e.per_event:.3f}", "<= 0.6")
+    row(f"seed-style loop events/s ({args.seed_events} events)", f"{seed:,.1f}", "")
+    row("end to end / seed-style", f"{e2e.rate / seed:.1f}x", ">= 15x")
+    row("one consumer, events/s, no latency", f"{no_latency:,.0f}", "")
+    row(f"one consumer, events/s, {args.latency_ms:g} ms latency", f"{with_latency:,.0f}", "")
+    row("latency hiding: with / without", f"{with_latency / no_latency:.2f}", ">= 0.8")
+    row("producer alone, events/s", f"{alone.rate:,.0f}", "report")
+    row(f"scaling: {e2e.events} / {e2e_small.events} events, events/s ratio",
+        f"{e2e.rate / e2e_small.rate:.2f}", "~1 (flat)")  # fmt: skip
+    row(f"scaling: {e2e.concurrency} / {e2e_narrow.concurrency} pollers, events/s ratio",
+        f"{e2e.rate / e2e_narrow.rate:.2f}", "")  # fmt: skip
+    print(f"\nreproduce: {Path(sys.executable).name} bench/throughput.py --events {args.events} "
+          f"--seed-events {args.seed_events} --latency-ms {args.latency_ms:g} "
+          f"--concurrency {args.concurrency}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
