@@ -55,7 +55,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 class CloudProcess:
     process: subprocess.Popen[str]
     endpoint: str
-    lines: list[str] = field(default_factory=list)
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the server process so far (from /proc)."""
@@ -93,10 +92,11 @@ def cloud_process(*args: str) -> Iterator[CloudProcess]:
             break
     else:
         sys.exit("messaging up stopped before it was ready:\n" + "".join(lines[-30:]))
-    drain = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
-    drain.start()
+    # Keep reading its output, so a full pipe never blocks the server.
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
     try:
-        yield CloudProcess(process, endpoint, lines)
+        yield CloudProcess(process, endpoint)
     finally:
         process.send_signal(signal.SIGINT)
         try:
