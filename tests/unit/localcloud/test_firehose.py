@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -72,6 +74,27 @@ def put(backend: LocalFirehoseBackend, *payloads: bytes, stream: str = "lake-str
     result = backend.put_record_batch(stream, [{"Data": p} for p in payloads])
     assert result["FailedPutCount"] == 0
     assert len(result["RequestResponses"]) == len(payloads)
+
+
+def test_concurrent_batches_all_succeed_with_unique_record_ids(clock: FakeClock) -> None:
+    # The server answers requests on many threads: a shared id generator once raised
+    # "generator already executing" under load, and SNS dropped the record.
+    backend = make_stream(interval=60)
+    threads, batches = 8, 50
+    start = threading.Barrier(threads)
+    ids: list[list[str]] = [[] for _ in range(threads)]
+
+    def send(slot: int) -> None:
+        start.wait()
+        for n in range(batches):
+            result = backend.put_record_batch("lake-stream", [{"Data": b"x"}] * 10)
+            assert result["FailedPutCount"] == 0
+            ids[slot] += [r["RecordId"] for r in result["RequestResponses"]]
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(send, range(threads)))
+    every = [record_id for slot in ids for record_id in slot]
+    assert len(every) == len(set(every)) == threads * batches * 10
 
 
 def test_nothing_is_written_before_the_interval(clock: FakeClock) -> None:
