@@ -4,6 +4,8 @@ It is the plumbing around a service's `handle(event, store)`, and it avoids the 
 ways SQS consumers fail:
 
 - short polling wastes requests, so pollers long-poll for batches of 10;
+- a long poll returns as soon as one message is there, so after a partial receive a
+  poller waits `fill_wait` before polling again, and a steady stream fills batches;
 - requests are the bill: the messages of several polls are committed to the store in
   one transaction, and the successes of each poll are deleted in one request;
 - a message is deleted only after its effects are committed; a handler or store
@@ -151,6 +153,8 @@ class Worker:
                     self._check_empty()
                 continue
             self._handle(messages)
+            if len(messages) < wanted and self.options.fill_wait > 0:
+                self._halt.wait(self.options.fill_wait)
 
     def _reserve(self) -> int:
         """How many to ask for: 10, or what is left of `max_messages` (0: stop)."""

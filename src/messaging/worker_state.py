@@ -25,6 +25,10 @@ class WorkerOptions:
     max_messages: int | None = None  # stop after receiving this many
     until_empty: bool = False  # stop when the queue has nothing visible, delayed or in flight
     linger: float = 0.02  # how long the committer may wait to fill a commit
+    # After a partial receive, a poller waits this long before polling again, so the
+    # queue can fill the next batch: a long poll returns as soon as one message is
+    # there, and under a steady stream that meant ~1 message per receive and per delete.
+    fill_wait: float = 0.05
     max_commit: int = 100  # messages per commit (a DynamoDB transaction holds 100 items)
     max_in_flight: int = 200  # received but not yet acknowledged (bounds hidden messages)
 

@@ -86,7 +86,7 @@ def test_concurrent_batches_all_succeed_with_unique_record_ids(clock: FakeClock)
 
     def send(slot: int) -> None:
         start.wait()
-        for n in range(batches):
+        for _ in range(batches):
             result = backend.put_record_batch("lake-stream", [{"Data": b"x"}] * 10)
             assert result["FailedPutCount"] == 0
             ids[slot] += [r["RecordId"] for r in result["RequestResponses"]]
