@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sns.type_defs import PublishBatchRequestEntryTypeDef
 
 __all__ = [
+    "ATTRIBUTE",
     "MAX_BATCH_BYTES",
     "MAX_BATCH_ENTRIES",
     "Failure",
