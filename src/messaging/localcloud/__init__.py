@@ -9,7 +9,8 @@ in its docstring:
 - `firehose` (+ `firehose_prefix`): buffering, prefix expressions, object names;
 - `sqs`: a queue whose per-call cost does not grow with backlog;
 - `dynamodb`: transactions whose cost does not grow with the table;
-- `s3`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all).
+- `s3`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
+- `request_path`: moto's per-request dispatch, minus work whose answer never changes.
 
 Only `cli` and `simulate` start it; the application never imports this package.
 """
@@ -26,12 +27,14 @@ def install() -> None:
         cloudformation,
         dynamodb,
         firehose,
+        request_path,
         s3,
         sns,
         sqs,
         stacks,
     )
 
+    request_path.install()
     sqs.install()
     dynamodb.install()
     s3.install()
