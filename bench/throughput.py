@@ -235,6 +235,7 @@ class EndToEnd:
     measure: Measure
     requests: int
     breakdown: dict[str, int]
+    publish_seconds: float  # when the producer had published every event
 
     @property
     def rate(self) -> float:
@@ -252,9 +253,16 @@ def end_to_end(
     batch = events(count, seed)
     services = Services(cloud, outputs, concurrency)
     publisher, producer_aws = producer(cloud, outputs)
+    published_at: list[float] = []
+
+    def publish() -> None:
+        publisher.publish(batch)
+        published_at.append(time.perf_counter())
+
     with Measure(cloud).running() as measure:
+        started = time.perf_counter()
         services.start()
-        publishing = threading.Thread(target=publisher.publish, args=(batch,))
+        publishing = threading.Thread(target=publish)
         publishing.start()
         wait_for(lambda: services.done(count), 600, "both services to store every event")
     publishing.join()
@@ -264,7 +272,10 @@ def end_to_end(
     for aws in sessions:
         for operation, n in aws.requests.snapshot().items():
             breakdown[operation] = breakdown.get(operation, 0) + n
-    return EndToEnd(count, concurrency, measure, sum(breakdown.values()), breakdown)
+    return EndToEnd(
+        count, concurrency, measure, sum(breakdown.values()), breakdown,
+        published_at[0] - started,
+    )  # fmt: skip
 
 
 @dataclass
@@ -381,6 +392,7 @@ def main() -> None:
     for run in (e2e, e2e_small, e2e_narrow):
         print(f"  {run.events:>6} events, {run.concurrency} pollers/service: "
               f"{run.rate:,.0f} events/s, {run.per_event:.3f} requests/event; "
+              f"published in {run.publish_seconds:.1f}s of {run.measure.wall:.1f}s; "
               f"client CPU {run.measure.client_cpu / run.measure.wall:.0%}, "
               f"server CPU {run.measure.server_cpu / run.measure.wall:.0%} of a core")  # fmt: skip
     print("  requests: " + ", ".join(f"{k}={v}" for k, v in sorted(e2e.breakdown.items())))

@@ -91,12 +91,15 @@ class Aws:
         service, operation = event_name.split(".", 2)[1:]
         self.requests.add(f"{service}:{operation}")
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, *, validate: bool = True) -> Any:
+        config = self.config
+        if not validate:
+            config = config.merge(Config(parameter_validation=False))
         return self.session.client(
             service,  # type: ignore[call-overload]
             region_name=self.region,
             endpoint_url=self.settings.endpoint_url,
-            config=self.config,
+            config=config,
         )
 
     def cloudformation(self) -> CloudFormationClient:
@@ -115,4 +118,12 @@ class Aws:
         return self.client("firehose")  # type: ignore[no-any-return]
 
     def dynamodb(self) -> DynamoDBClient:
-        return self.client("dynamodb")  # type: ignore[no-any-return]
+        """A DynamoDB client without botocore's client-side parameter validation.
+
+        The store's transactions carry every attribute of up to 100 items, and walking
+        them once more before serialising cost 0.10 ms of CPU per item, 60% on top of
+        serialising them. DynamoDB validates every request itself (ValidationException),
+        and the store builds its items with boto3's TypeSerializer, which rejects what
+        DynamoDB cannot hold.
+        """
+        return self.client("dynamodb", validate=False)  # type: ignore[no-any-return]
