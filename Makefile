@@ -41,9 +41,11 @@ iac: $(STAMP) $(BIN)/checkov
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
+## bench: every figure of the performance issue, in one run (about 6 minutes)
 bench: $(STAMP)
 	$(BIN)/python bench/sqs_backlog.py
 	$(BIN)/python bench/requests_per_event.py
+	$(BIN)/python bench/throughput.py --events 3000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
