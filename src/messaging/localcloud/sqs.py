@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import logging
 import re
+import string
 import time
 from typing import Any, cast
 
@@ -197,7 +198,9 @@ class FastSQSBackend(SQSBackend):
                 "Reason: DelaySeconds must be >= 0 and <= 900."
             )
         message = Message(str(mock_random.uuid4()), message_body, system_attributes)
-        message.deduplication_id = deduplication_id
+        if deduplication_id is not None:  # as moto does, SequenceNumber included
+            message.deduplication_id = deduplication_id
+            message.sequence_number = "".join(mock_random.choice(string.digits) for _ in range(20))
         message.group_id = group_id
         if message_attributes:
             message.message_attributes = message_attributes

@@ -355,6 +355,20 @@ def test_queue_delay_is_the_default_and_a_message_can_override_it(
     assert [m.body for m in receive(backend, "q")] == ["default"]
 
 
+def test_a_send_keeps_moto_checks_and_fields(backend: FastSQSBackend) -> None:
+    # Our send skips moto's attribute rebuild; what it checks and records must not change.
+    fast_queue(backend, "q")
+    with pytest.raises(InvalidParameterValue, match="DelaySeconds must be >= 0 and <= 900"):
+        backend.send_message("q", "m", delay_seconds=901)
+    plain = backend.send_message("q", "plain")
+    assert (plain.deduplication_id, plain.group_id, plain.sequence_number) == (None, None, None)
+    tagged = backend.send_message("q", "tagged", deduplication_id="d-1", group_id="g-1")
+    assert (tagged.deduplication_id, tagged.group_id) == ("d-1", "g-1")
+    assert tagged.sequence_number is not None
+    assert len(tagged.sequence_number) == 20
+    assert tagged.body_md5 == hashlib.md5(b"tagged").hexdigest()  # noqa: S324 - AWS's checksum
+
+
 def test_long_poll_plans_its_wait_to_the_end_of_a_delay(
     backend: FastSQSBackend, clock: FakeClock
 ) -> None:
