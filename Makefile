@@ -41,10 +41,11 @@ iac: $(STAMP) $(BIN)/checkov
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-## bench: every figure of the performance issue, in one run (about 6 minutes)
+## bench: every figure of the performance issue, in one run (about 5 minutes)
 bench: $(STAMP)
 	$(BIN)/python bench/sqs_backlog.py
 	$(BIN)/python bench/requests_per_event.py
+	$(BIN)/python bench/request_rate.py
 	$(BIN)/python bench/throughput.py --events 3000
 
 clean:
