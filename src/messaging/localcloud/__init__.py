@@ -9,6 +9,7 @@ in its docstring:
 - `firehose` (+ `firehose_prefix`): buffering, prefix expressions, object names;
 - `sqs`: a queue whose per-call cost does not grow with backlog;
 - `dynamodb`: transactions whose cost does not grow with the table;
+- `dynamodb_requests`: item building and condition checks without repeated work;
 - `s3`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes.
 
@@ -26,6 +27,7 @@ def install() -> None:
     from messaging.localcloud import (  # noqa: PLC0415
         cloudformation,
         dynamodb,
+        dynamodb_requests,
         firehose,
         request_path,
         s3,
@@ -37,6 +39,7 @@ def install() -> None:
     request_path.install()
     sqs.install()
     dynamodb.install()
+    dynamodb_requests.install()
     s3.install()
     sns.install()
     firehose.install()

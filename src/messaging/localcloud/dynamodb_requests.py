@@ -1,0 +1,86 @@
+"""DynamoDB requests whose CPU does not grow with an item's attributes or re-parse conditions.
+
+The gaps it closes, both measured on a 100-item TransactWriteItems (moto 5.2.5):
+
+- moto's `LimitedSizeDict` re-sums the whole item before adding each attribute, so
+  building an item is quadratic in its attributes (the largest share of the request's
+  CPU under cProfile). `SizedItem` checks the same limit once: sizes are never negative,
+  so moto's last check, which sees the whole item, is the only one that can fail. The
+  attributes stay in a `LimitedSizeDict`, so later updates keep moto's own check.
+- moto's responses parse every condition expression once more, only to learn which
+  `#names` it uses, before the backend parses it again to evaluate it. The same few
+  expressions recur, so the names found are cached per (expression, names, values);
+  an invalid expression is not cached and fails exactly as before.
+
+`install()` rebinds `Item` in `moto.dynamodb.models.table` (what `Table.put_item`
+builds) and the parser factory in `moto.dynamodb.responses`; it is idempotent.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from moto.dynamodb import responses as moto_responses
+from moto.dynamodb.comparisons import ConditionExpressionParser
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import table as moto_table
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.utilities import bytesize
+
+__all__ = ["ITEM_SIZE_LIMIT", "SizedItem", "ValidatedCondition", "install"]
+
+# moto's item size limit: AWS documents 400 KB; moto measured 409-410 KB and took this.
+ITEM_SIZE_LIMIT = 405_000
+
+
+class SizedItem(Item):
+    """moto's item, with its size limit checked once instead of per attribute."""
+
+    def __init__(
+        self, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]
+    ) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict(values)  # dict.update: no per-attribute re-sum
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_found(expression: str | None, names_json: str, values_json: str) -> tuple[str, ...]:
+    parser = ConditionExpressionParser(expression, json.loads(names_json), json.loads(values_json))
+    parser.parse()
+    return tuple(parser.expr_attr_names_found)
+
+
+class ValidatedCondition:
+    """What moto's responses use of a condition parser: `parse()`, then the names found."""
+
+    def __init__(
+        self,
+        expression: str | None,
+        names: dict[str, str] | None,
+        values: dict[str, dict[str, str]] | None,
+    ) -> None:
+        self._arguments = (expression, names, values)
+        self.expr_attr_names_found: list[str] = []
+
+    def parse(self) -> None:
+        expression, names, values = self._arguments
+        try:
+            key = (json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
+        except TypeError:  # binary values arrive as bytes: parse as moto does
+            parser = ConditionExpressionParser(expression, names, values)
+            parser.parse()
+            found: list[str] = parser.expr_attr_names_found
+        else:
+            found = list(_names_found(expression, *key))
+        self.expr_attr_names_found = found  # a fresh list: callers extend it
+
+
+def install() -> None:
+    setattr(moto_table, "Item", SizedItem)  # noqa: B010
+    setattr(moto_responses, "create_condition_expression_parser", ValidatedCondition)  # noqa: B010
