@@ -288,6 +288,66 @@ def end_to_end(
 
 
 @dataclass
+class RequestCosts:
+    """Server CPU per request of each kind the pipeline sends (ms), and per event."""
+
+    publish_batch: float
+    receive: float
+    delete_batch: float
+    transact: float
+
+    @property
+    def per_event(self) -> float:
+        """Server CPU per event end to end: one publish, then both services' share."""
+        consume = self.receive / 10 + self.delete_batch / 10 + self.transact / 100
+        return self.publish_batch / 10 + 2 * consume
+
+
+def request_costs(cloud: CloudProcess, outputs: dict[str, str], count: int) -> RequestCosts:
+    """One request at a time, so the server's CPU between two reads is that request's."""
+    publisher, _ = producer(cloud, outputs)
+    publisher.publish(events(50, seed=506))  # warm: the first call of a service loads models
+    drain(cloud, outputs, ("orders", "payments"))
+    batch = events(count, seed=505)
+    before = cloud.cpu_seconds()
+    publisher.publish(batch)
+    publish = (cloud.cpu_seconds() - before) / (count / 10)
+    session = cloud.session()
+    spec = SERVICES["orders"]
+    sqs, url = session.sqs(), outputs[spec.queue_output]
+    store = DynamoStore(session.dynamodb(), outputs[spec.table_output])
+    spent = dict.fromkeys(("receive", "delete", "transact"), 0.0)
+    calls = dict.fromkeys(spent, 0)
+
+    def timed(kind: str, call: Callable[..., Any], **arguments: Any) -> Any:
+        before = cloud.cpu_seconds()
+        result = call(**arguments)
+        spent[kind] += cloud.cpu_seconds() - before
+        calls[kind] += 1
+        return result
+
+    units: list[UnitOfWork] = []
+    for _ in range(count // 10):
+        response = timed("receive", sqs.receive_message,
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["ApproximateReceiveCount"])  # fmt: skip
+        messages = response.get("Messages", [])
+        for message in messages:
+            unit = UnitOfWork()
+            spec.handle(decode(message["Body"]), unit)
+            units.append(unit)
+        if len(units) >= 100:
+            timed("transact", store.commit, units=units)
+            units = []
+        entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                   for n, m in enumerate(messages)]  # fmt: skip
+        timed("delete", sqs.delete_message_batch, QueueUrl=url, Entries=entries)
+    drain(cloud, outputs, ("orders", "payments"))
+    ms = {kind: spent[kind] / max(1, calls[kind]) * 1000 for kind in spent}
+    return RequestCosts(publish * 1000, ms["receive"], ms["delete"], ms["transact"])
+
+
+@dataclass
 class SeedStyle:
     events: int  # handled by both services within the time box
     seconds: float
@@ -379,6 +439,8 @@ def main() -> None:
         e2e_small = end_to_end(cloud, outputs, small, args.concurrency, seed=204)
         e2e_narrow = end_to_end(cloud, outputs, args.events, max(1, args.concurrency // 2), 206)
         seed = seed_style(cloud, outputs, args.seed_events, args.seed_seconds)
+        drain(cloud, outputs, ("orders", "payments"))
+        costs = request_costs(cloud, outputs, 2000)
 
     # Latency hiding: the same phase on two fresh clouds, without and with latency.
     no_latency = one_consumer(args.events, args.concurrency)
@@ -402,6 +464,13 @@ def main() -> None:
               f"client CPU {run.measure.client_cpu / run.measure.wall:.0%}, "
               f"server CPU {run.measure.server_cpu / run.measure.wall:.0%} of a core")  # fmt: skip
     print("  requests: " + ", ".join(f"{k}={v}" for k, v in sorted(e2e.breakdown.items())))
+
+    print("\nwhere the server's time goes, one request at a time (ms of CPU per request):")
+    print(f"  PublishBatch(10) {costs.publish_batch:.1f}; ReceiveMessage(10) {costs.receive:.1f}; "
+          f"DeleteMessageBatch(10) {costs.delete_batch:.1f}; "
+          f"TransactWriteItems(100) {costs.transact:.1f}")  # fmt: skip
+    print(f"  = {costs.per_event:.2f} ms per event end to end; one core caps the local cloud "
+          f"near {1000 / costs.per_event:,.0f} events/s")  # fmt: skip
 
     print("\nfigures (targets from issue #6):")
     row("end-to-end events/s over HTTP, 2 cores", f"{e2e.rate:,.0f}", ">= 500")
