@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 from moto.core.base_backend import BackendDict
+from moto.dynamodb.models import dynamodb_backends
 
 from messaging.localcloud import firehose, install
+from messaging.localcloud.dynamodb import LocalDynamoDBBackend
 from tests.support import FakeClock
 
 ACCOUNT = "123456789012"
@@ -26,3 +28,25 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock(datetime(2026, 11, 28, 7, 30, 15, tzinfo=UTC).timestamp())
     monkeypatch.setattr(firehose.timing, "clock", fake)
     return fake
+
+
+@pytest.fixture
+def dynamodb() -> LocalDynamoDBBackend:
+    """Our DynamoDB backend, holding table "t" keyed by the string `pk`."""
+    ddb = dynamodb_backends[ACCOUNT][REGION]
+    assert isinstance(ddb, LocalDynamoDBBackend)
+    ddb.create_table(
+        "t",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        throughput=None,
+        attr=[{"AttributeName": "pk", "AttributeType": "S"}],
+        global_indexes=None,
+        indexes=None,
+        streams=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    return ddb

@@ -9,11 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
-from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
+from messaging.localcloud.dynamodb import LocalDynamoDBBackend
 from messaging.localcloud.dynamodb_requests import ITEM_SIZE_LIMIT, SizedItem, ValidatedCondition
-from tests.unit.localcloud.conftest import ACCOUNT, REGION
 
 KEY = DynamoType({"S": "k"})
 
@@ -64,24 +63,9 @@ def test_later_updates_keep_moto_s_per_attribute_check() -> None:
         item.attrs["b"] = DynamoType({"S": "y" * ITEM_SIZE_LIMIT})
 
 
-def test_tables_build_sized_items_once_installed() -> None:
-    ddb = dynamodb_backends[ACCOUNT][REGION]
-    ddb.create_table(
-        "t",
-        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        throughput=None,
-        attr=[{"AttributeName": "pk", "AttributeType": "S"}],
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
-    ddb.put_item("t", {"pk": {"S": "a"}, "n": {"N": "1"}})
-    assert isinstance(ddb.get_item("t", {"pk": {"S": "a"}}), SizedItem)
+def test_tables_build_sized_items_once_installed(dynamodb: LocalDynamoDBBackend) -> None:
+    dynamodb.put_item("t", {"pk": {"S": "a"}, "n": {"N": "1"}})
+    assert isinstance(dynamodb.get_item("t", {"pk": {"S": "a"}}), SizedItem)
 
 
 CONDITIONS = [
