@@ -12,10 +12,11 @@ this one run, so the ratios hold even on a noisy machine:
 - a seed-style loop on the same cloud: one Publish per event, one ReceiveMessage (1
   message) and one DeleteMessage per message, one store write per event;
 - latency hiding: one consumer's events/s over a preloaded queue, with and without
-  `--latency-ms` injected on every request;
+  `--latency-ms` injected on every request, at `--concurrency` pollers and at twice
+  that (latency is hidden by having more requests in flight: Little's law);
 - scaling: end to end at two sizes and two poller counts.
 
-    .venv/bin/python bench/throughput.py [--events 6000] [--latency-ms 20] [--quick]
+    .venv/bin/python bench/throughput.py [--events 6000] [--latency-ms 20] [--concurrency 4]
 """
 
 from __future__ import annotations
@@ -125,6 +126,14 @@ class Measure:
         self.wall = time.perf_counter() - wall
         self.client_cpu = time.process_time() - cpu
         self.server_cpu = self.cloud.cpu_seconds() - server
+
+    def cpu_ms_per(self, events: int) -> float:
+        """Both processes' CPU per event: what bounds the rate once both cores are busy."""
+        return (self.client_cpu + self.server_cpu) / max(1, events) * 1000
+
+    @property
+    def cores(self) -> float:
+        return (self.client_cpu + self.server_cpu) / self.wall
 
 
 def events(count: int, seed: int) -> list[ConsumerCreated]:
@@ -354,6 +363,7 @@ class SeedStyle:
     events: int  # handled by both services within the time box
     seconds: float
     requests: int
+    measure: Measure
 
     @property
     def rate(self) -> float:
@@ -403,14 +413,13 @@ def seed_style(
 
     threads = [threading.Thread(target=publish)]
     threads += [threading.Thread(target=consume, args=(name,)) for name in SERVICES]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    with Measure(cloud).running() as measure:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     requests = sum(session.requests.total for session in sessions)
-    return SeedStyle(min(handled.values()), elapsed, requests)
+    return SeedStyle(min(handled.values()), measure.wall, requests, measure)
 
 
 # -- report ---------------------------------------------------------------------------
@@ -443,9 +452,14 @@ def main() -> None:
         seed = seed_style(cloud, outputs, args.seed_events, args.seed_seconds)
         costs = request_costs(cloud, outputs, 2000)
 
-    # Latency hiding: the same phase on two fresh clouds, without and with latency.
-    no_latency = one_consumer(args.events, args.concurrency)
-    with_latency = one_consumer(args.events, args.concurrency, "--latency-ms", str(args.latency_ms))
+    # Latency hiding: the same phase on fresh clouds, without and with latency, at the
+    # end-to-end poller count and at twice it.
+    hiding: dict[int, tuple[float, float]] = {}
+    for pollers in (args.concurrency, 2 * args.concurrency):
+        hiding[pollers] = (
+            one_consumer(args.events, pollers),
+            one_consumer(args.events, pollers, "--latency-ms", str(args.latency_ms)),
+        )
 
     m = alone.measure
     print(f"\nproducer alone, {alone.events} events (generated beforehand in "
@@ -473,6 +487,13 @@ def main() -> None:
     print(f"  = {costs.per_event:.2f} ms per event end to end; one core caps the local cloud "
           f"near {1000 / costs.per_event:,.0f} events/s")  # fmt: skip
 
+    ours, theirs = e2e.measure.cpu_ms_per(e2e.events), seed.measure.cpu_ms_per(seed.events)
+    print("\nCPU per event, client + server, same run (the rates' ratio follows it once "
+          "both are CPU-bound):")  # fmt: skip
+    print(f"  end to end {ours:.2f} ms ({e2e.measure.cores:.2f} cores busy); "
+          f"seed-style {theirs:.2f} ms ({seed.measure.cores:.2f} cores busy); "
+          f"ratio {theirs / ours:.1f}x")  # fmt: skip
+
     print("\nfigures (targets from issue #6):")
     row("end-to-end events/s over HTTP, 2 cores", f"{e2e.rate:,.0f}", ">= 500")
     row("requests per event, all-in, at saturation", f"{e2e.per_event:.3f}", "<= 0.6")
@@ -480,9 +501,11 @@ def main() -> None:
         f"{seed.rate:,.1f}", "")  # fmt: skip
     row("seed-style requests per event", f"{seed.requests / max(1, seed.events):.2f}", "")
     row("end to end / seed-style", f"{e2e.rate / seed.rate:.1f}x", ">= 15x")
-    row("one consumer, events/s, no latency", f"{no_latency:,.0f}", "")
-    row(f"one consumer, events/s, {args.latency_ms:g} ms latency", f"{with_latency:,.0f}", "")
-    row("latency hiding: with / without", f"{with_latency / no_latency:.2f}", ">= 0.8")
+    for pollers, (no_latency, with_latency) in hiding.items():
+        row(f"one consumer, {pollers} pollers, events/s: no latency | {args.latency_ms:g} ms",
+            f"{no_latency:,.0f} | {with_latency:,.0f}", "")  # fmt: skip
+        row(f"latency hiding, {pollers} pollers: with / without",
+            f"{with_latency / no_latency:.2f}", ">= 0.8")  # fmt: skip
     row("producer alone, events/s", f"{alone.rate:,.0f}", "report")
     row(f"scaling: {e2e.events} / {e2e_small.events} events, events/s ratio",
         f"{e2e.rate / e2e_small.rate:.2f}", "~1 (flat)")  # fmt: skip
