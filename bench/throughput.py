@@ -363,7 +363,7 @@ class SeedStyle:
     events: int  # handled by both services within the time box
     seconds: float
     requests: int
-    # Its CPU includes events published but not yet handled at the deadline (a few), so
+    # Its CPU includes the events published but not yet handled at the deadline, so
     # CPU per event here errs high, by the producer's lead over the services.
     measure: Measure
 
