@@ -41,7 +41,7 @@ iac: $(STAMP) $(BIN)/checkov
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-## bench: every figure of the performance issue, in one run (about 5 minutes)
+## bench: every figure of the performance issue, in one run (about 4 minutes)
 bench: $(STAMP)
 	$(BIN)/python bench/sqs_backlog.py
 	$(BIN)/python bench/requests_per_event.py

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import boto3
 
+from proc_stat import cpu_seconds
+
 BIN = Path(sys.executable).parent
-TICKS = os.sysconf("SC_CLK_TCK")
 QUEUE = "rate"
 
 
@@ -34,11 +35,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @contextmanager

@@ -43,11 +43,11 @@ from messaging.services import SERVICES
 from messaging.settings import Settings
 from messaging.store import DynamoStore, UnitOfWork
 from messaging.worker import Worker, WorkerOptions
+from proc_stat import cpu_seconds
 
 STACK = "bench"
 CREDENTIALS = ("bench", "bench")  # placeholders: the local cloud accepts any
 BIN = Path(sys.executable).parent
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- the local cloud, in its own process ----------------------------------------------
@@ -59,9 +59,8 @@ class CloudProcess:
     endpoint: str
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the server process so far (from /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        """User + system CPU of the server process so far."""
+        return cpu_seconds(self.process.pid)
 
     def session(self) -> Aws:
         settings = Settings(endpoint_url=self.endpoint, region="us-east-1", stack_name=STACK)
