@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CHECKOV_VENV := $(VENV)/tools/checkov
+TEMPLATE := src/messaging/infra/infra.yaml
 
 .PHONY: run test lint typecheck iac unit bench clean
 
@@ -35,8 +36,8 @@ $(BIN)/checkov: requirements/checkov.txt | $(STAMP)
 	ln -sf $(abspath $(CHECKOV_VENV))/bin/checkov $(BIN)/checkov
 
 iac: $(STAMP) $(BIN)/checkov
-	$(BIN)/cfn-lint infra/infra.yaml
-	$(BIN)/checkov -f infra/infra.yaml --compact --quiet --skip-download
+	$(BIN)/cfn-lint $(TEMPLATE)
+	$(BIN)/checkov -f $(TEMPLATE) --compact --quiet --skip-download
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -16,15 +16,15 @@ import threading
 import time
 from pathlib import Path
 
-from messaging import stack
-from messaging.aws import Aws
-from messaging.fakes import ConsumerFactory
+from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.core.services import SERVICES
 from messaging.localcloud.server import LocalCloud
+from messaging.ops import stack
+from messaging.ops.aws import Aws
+from messaging.ops.settings import Settings
 from messaging.producer import Producer
-from messaging.services import SERVICES
-from messaging.settings import Settings
+from messaging.producer.fakes import ConsumerFactory
 from messaging.store import DynamoStore
-from messaging.worker import Worker, WorkerOptions
 
 TARGETS = {"producer": 0.1, "worker": 0.25}
 

@@ -36,7 +36,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.sqs.models import Message, sqs_backends
 
-from messaging.localcloud.sqs import install, uninstall
+from messaging.localcloud.sqs.backend import install, uninstall
 
 if TYPE_CHECKING:
     from collections.abc import Callable

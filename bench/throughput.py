@@ -34,15 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from messaging import stack
-from messaging.aws import Aws
-from messaging.events import ConsumerCreated, decode, encode
-from messaging.fakes import ConsumerFactory
+from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.core.events import ConsumerCreated, decode, encode
+from messaging.core.services import SERVICES
+from messaging.ops import stack
+from messaging.ops.aws import Aws
+from messaging.ops.settings import Settings
 from messaging.producer import ATTRIBUTE, Producer
-from messaging.services import SERVICES
-from messaging.settings import Settings
+from messaging.producer.fakes import ConsumerFactory
 from messaging.store import DynamoStore, UnitOfWork
-from messaging.worker import Worker, WorkerOptions
 from proc_stat import cpu_seconds
 
 STACK = "bench"

@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 
-from messaging.fakes import ConsumerFactory
-from tests.chaos.conftest import BIN, Cloud
-from tests.e2e.test_up import Running
+from messaging.producer.fakes import ConsumerFactory
 from tests.support import wait_for
+from tests.support.processes import BIN, Cloud, Running
 
 pytestmark = pytest.mark.chaos
 

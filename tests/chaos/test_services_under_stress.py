@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from messaging.events import encode
+from messaging.core.events import encode
 from messaging.localcloud.server import LocalCloud
-from tests.chaos.conftest import Cloud
 from tests.support import make_event, wait_for
+from tests.support.processes import Cloud
 
 pytestmark = pytest.mark.chaos
 
@@ -125,9 +125,9 @@ def test_stopping_the_cloud_delivers_every_buffered_record() -> None:
     name_prefix = "flush-"
     from moto.s3.models import s3_backends
 
-    from messaging import stack
-    from messaging.aws import Aws
-    from messaging.settings import Settings
+    from messaging.ops import stack
+    from messaging.ops.aws import Aws
+    from messaging.ops.settings import Settings
 
     with LocalCloud(port=0) as cloud:
         aws = Aws(

@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from messaging.events import encode
+from messaging.core.events import encode
 from messaging.localcloud.server import LocalCloud
 from tests.support import make_event
 

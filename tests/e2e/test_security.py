@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from messaging.localcloud.server import LocalCloud
-from tests.e2e.test_up import Running
+from tests.support.processes import Running
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_up import Running
+from tests.support.processes import Running
 
 pytestmark = pytest.mark.e2e
 

@@ -10,9 +10,9 @@ import itertools
 
 import pytest
 
-from messaging.aws import Aws
 from messaging.localcloud.server import LocalCloud
-from messaging.settings import Settings
+from messaging.ops.aws import Aws
+from messaging.ops.settings import Settings
 
 _names = itertools.count(1)
 

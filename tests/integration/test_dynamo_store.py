@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from messaging.aws import Aws
+from messaging.ops.aws import Aws
 from messaging.store import DynamoStore, Outcome, UnitOfWork
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from messaging import stack
-from messaging.aws import Aws
-from messaging.localcloud import firehose
+from messaging.localcloud.firehose import backend as firehose
 from messaging.localcloud.server import LocalCloud
+from messaging.ops import stack
+from messaging.ops.aws import Aws
 from tests.support import FakeClock, wait_for
 
 pytestmark = pytest.mark.integration

@@ -13,11 +13,11 @@ import uuid
 
 import pytest
 
-from messaging.aws import Aws
-from messaging.events import encode
+from messaging.core.events import encode
 from messaging.lake import LakeError
-from messaging.lake_query import lake_filesystem, list_lake_objects, query, read_events
-from messaging.settings import Settings
+from messaging.lake.query import lake_filesystem, list_lake_objects, query, read_events
+from messaging.ops.aws import Aws
+from messaging.ops.settings import Settings
 from tests.support import make_event
 
 pytestmark = pytest.mark.integration

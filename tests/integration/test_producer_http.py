@@ -9,8 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from messaging.aws import Aws
-from messaging.events import Address, Consumer, ConsumerCreated, decode
+from messaging.core.events import Address, Consumer, ConsumerCreated, decode
+from messaging.ops.aws import Aws
 from messaging.producer import Producer
 
 if TYPE_CHECKING:

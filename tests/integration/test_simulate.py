@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from messaging.localcloud.server import LocalCloud
-from messaging.settings import Settings
-from messaging.simulate import Simulation, SimulationOptions
+from messaging.ops.settings import Settings
+from messaging.simulation.run import Simulation, SimulationOptions
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.sqs.models import Queue, sqs_backends
 
-from messaging.localcloud.sqs import FastQueue, install
+from messaging.localcloud.sqs.backend import FastQueue, install
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from messaging import stack
-from messaging.aws import Aws
+from messaging.ops import stack
+from messaging.ops.aws import Aws
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from messaging.aws import Aws
-from messaging.events import ConsumerCreated, encode
-from messaging.services import orders
+from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.core.events import ConsumerCreated, encode
+from messaging.core.services import orders
+from messaging.ops.aws import Aws
 from messaging.store import MemoryStore, UnitOfWork
-from messaging.worker import Worker, WorkerOptions
 from tests.support import make_event, wait_for
 
 pytestmark = pytest.mark.integration

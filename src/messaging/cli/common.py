@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from messaging import stack
-from messaging.settings import Settings
+from messaging.ops import stack
+from messaging.ops.settings import Settings
 
 if TYPE_CHECKING:
     from messaging.localcloud.faults import FaultPlan

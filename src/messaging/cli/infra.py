@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from messaging import stack
-from messaging.aws import Aws
 from messaging.cli.common import (
     DEFAULT_TEMPLATE,
     EndpointUrl,
@@ -36,7 +34,9 @@ from messaging.cli.common import (
     settings_from,
     stop_on_signals,
 )
-from messaging.settings import DEFAULT_STACK_NAME, Settings
+from messaging.ops import stack
+from messaging.ops.aws import Aws
+from messaging.ops.settings import DEFAULT_STACK_NAME, Settings
 
 if TYPE_CHECKING:
     from messaging.localcloud.server import LocalCloud

@@ -22,8 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from messaging import lake, stack
-from messaging.aws import Aws
+from messaging import lake
 from messaging.cli.common import (
     EndpointUrl,
     Profile,
@@ -36,10 +35,12 @@ from messaging.cli.common import (
     out,
     settings_from,
 )
-from messaging.settings import Settings
+from messaging.ops import stack
+from messaging.ops.aws import Aws
+from messaging.ops.settings import Settings
 
 if TYPE_CHECKING:
-    from messaging.lake_query import QueryResult
+    from messaging.lake.query import QueryResult
 
 __all__ = ["lake_app", "list_lake", "query_lake"]
 
@@ -60,7 +61,7 @@ def _bucket(settings: Settings) -> tuple[Aws, str]:
 
 
 def _filesystem(aws: Aws) -> Any:  # a pyarrow S3FileSystem (untyped)
-    from messaging import lake_query  # noqa: PLC0415 - pyarrow loads only for queries
+    from messaging.lake import query as lake_query  # noqa: PLC0415 - pyarrow loads only for queries
 
     # boto3 resolved the region (flag, environment or profile); pyarrow uses the same.
     settings = aws.settings.model_copy(update={"region": aws.region})
@@ -262,7 +263,7 @@ def query_lake(
     settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
-    from messaging import lake_query  # noqa: PLC0415 - pyarrow and DuckDB load only here
+    from messaging.lake import query as lake_query  # noqa: PLC0415 - pyarrow and DuckDB load only here
 
     aws, bucket = _bucket(settings)
     skipped: list[lake.LakeError] | None = [] if skip_corrupt else None

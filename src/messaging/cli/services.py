@@ -14,8 +14,6 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from messaging import stack, status
-from messaging.aws import Aws
 from messaging.cli.common import (
     EndpointUrl,
     Profile,
@@ -29,15 +27,17 @@ from messaging.cli.common import (
     settings_from,
     stop_on_signals,
 )
+from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.core.events import ConsumerCreated
+from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
-from messaging.events import ConsumerCreated
-from messaging.fakes import ConsumerFactory
+from messaging.ops import stack, status
+from messaging.ops.aws import Aws
+from messaging.ops.redrive import redrive
+from messaging.ops.settings import Settings
 from messaging.producer import Producer
-from messaging.redrive import redrive
-from messaging.services import SERVICES
-from messaging.settings import Settings
+from messaging.producer.fakes import ConsumerFactory
 from messaging.store import DynamoStore
-from messaging.worker import Worker, WorkerOptions
 
 __all__ = ["consume", "produce", "redrive_dlq", "show_status"]
 

@@ -31,10 +31,10 @@ from messaging.cli.common import (
     settings_from,
     stop_on_signals,
 )
-from messaging.dashboard import render
-from messaging.settings import Settings
-from messaging.simulate import Sample, Simulation, SimulationOptions
-from messaging.verify import Report, summary_lines
+from messaging.ops.settings import Settings
+from messaging.simulation.dashboard import render
+from messaging.simulation.run import Sample, Simulation, SimulationOptions
+from messaging.simulation.verify import Report, summary_lines
 
 if TYPE_CHECKING:
     from messaging.localcloud.server import LocalCloud
@@ -158,7 +158,7 @@ def simulate(
         report_json.write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
         out.print(f"report: {report_json}")
     if chart is not None and samples:
-        from messaging.chart import draw  # noqa: PLC0415 - matplotlib only when asked
+        from messaging.simulation.chart import draw  # noqa: PLC0415 - matplotlib only when asked
 
         out.print(f"chart: {draw(samples, chart, title=f'simulate {duration:.0f}s @ {rate}/s')}")
     if not report.ok:

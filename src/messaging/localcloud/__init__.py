@@ -3,17 +3,20 @@
 moto alone cannot run this system; each plug-in module closes one gap and says which
 in its docstring:
 
-- `stacks`: stacks fail with a reason instead of "completing" without resources;
-- `cloudformation`: the resource types moto lacks (subscription, queue policy, stream);
-- `sns`: SNS -> Firehose delivery;
-- `firehose` (+ `firehose_prefix`): buffering, prefix expressions, object names;
-- `sqs`: a queue whose per-call cost does not grow with backlog;
-- `dynamodb`: transactions whose cost does not grow with the table;
-- `dynamodb_requests`: item building and condition checks without repeated work;
-- `s3`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
-- `request_path`: moto's per-request dispatch, minus work whose answer never changes.
+- `cloudformation/`: stacks fail with a reason instead of "completing" without
+  resources (`stacks`); the resource types moto lacks (`resources`); the properties
+  moto's own models ignore (`overrides`);
+- `sns/`: SNS -> Firehose delivery;
+- `firehose/`: buffering, prefix expressions, object names;
+- `sqs/`: a queue whose per-call cost does not grow with backlog;
+- `dynamodb/`: transactions whose cost does not grow with the table, and item building
+  and condition checks without repeated work;
+- `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
+- `request_path`: moto's per-request dispatch, minus work whose answer never changes;
+- `server`, `faults`: the HTTP server, and latency and fault injection;
+- `seams`: how a plug-in reaches into moto, written once.
 
-Only `cli` and `simulate` start it; the application never imports this package.
+Only `cli` starts it; the application never imports this package.
 """
 
 from __future__ import annotations
@@ -24,24 +27,20 @@ __all__ = ["install"]
 def install() -> None:
     """Install every plug-in into moto. Idempotent; call before the first request."""
     # Imported on call: the plug-in modules import this package's submodules.
-    from messaging.localcloud import (  # noqa: PLC0415
-        cloudformation,
-        dynamodb,
-        dynamodb_requests,
-        firehose,
-        request_path,
-        s3,
-        sns,
-        sqs,
-        stacks,
-    )
+    from messaging.localcloud import request_path  # noqa: PLC0415
+    from messaging.localcloud.cloudformation import resources, stacks  # noqa: PLC0415
+    from messaging.localcloud.dynamodb import requests, transactions  # noqa: PLC0415
+    from messaging.localcloud.firehose import backend as firehose  # noqa: PLC0415
+    from messaging.localcloud.s3 import policies  # noqa: PLC0415
+    from messaging.localcloud.sns import backend as sns  # noqa: PLC0415
+    from messaging.localcloud.sqs import backend as sqs  # noqa: PLC0415
 
     request_path.install()
     sqs.install()
-    dynamodb.install()
-    dynamodb_requests.install()
-    s3.install()
+    transactions.install()
+    requests.install()
+    policies.install()
     sns.install()
     firehose.install()
     stacks.install()
-    cloudformation.install()
+    resources.install()

@@ -9,7 +9,9 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-__all__ = ["moto_urls"]
+from moto.core.base_backend import backend_lock
+
+__all__ = ["moto_urls", "use_backend"]
 
 
 def moto_urls(service: str) -> Any:
@@ -23,3 +25,16 @@ def moto_urls(service: str) -> Any:
         return importlib.import_module(f"moto.{service}.urls")
 
     return property(_url_module)
+
+
+def use_backend(backends: Any, backend_class: type) -> None:
+    """Make one of moto's `BackendDict`s build `backend_class` (idempotent).
+
+    The class is swapped on the existing object, never by rebinding the module-level
+    name: moto's `responses.py` imported that object. Backends already built with the
+    previous class are dropped, so a swap after first use starts from empty state.
+    """
+    with backend_lock:
+        if backends.backend is not backend_class:
+            backends.backend = backend_class
+            backends.clear()

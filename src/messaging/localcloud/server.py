@@ -30,7 +30,7 @@ from waitress.server import create_server
 
 from messaging.localcloud import install
 from messaging.localcloud.faults import FaultInjector, FaultPlan
-from messaging.localcloud.firehose import BufferFlusher, FlushReport, timing
+from messaging.localcloud.firehose.backend import BufferFlusher, FlushReport, timing
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_REGION", "LocalCloud", "is_loopback"]
 

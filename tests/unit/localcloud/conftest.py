@@ -7,12 +7,11 @@ import pytest
 from moto.core.base_backend import BackendDict
 from moto.dynamodb.models import dynamodb_backends
 
-from messaging.localcloud import firehose, install
-from messaging.localcloud.dynamodb import LocalDynamoDBBackend
+from messaging.localcloud import install
+from messaging.localcloud.dynamodb.transactions import LocalDynamoDBBackend
+from messaging.localcloud.firehose import backend as firehose
 from tests.support import FakeClock
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+from tests.support.moto_state import ACCOUNT, REGION
 
 
 @pytest.fixture(autouse=True)

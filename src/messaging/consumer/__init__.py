@@ -1,0 +1,1 @@
+"""Consuming a queue: the long-running worker (`worker`) and its bookkeeping (`state`)."""

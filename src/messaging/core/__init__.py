@@ -1,0 +1,1 @@
+"""The domain: the event contract (`events`), the services (`services`), measurements."""

@@ -1,0 +1,24 @@
+"""The S3 data lake Firehose writes: its objects and records (`objects`), and SQL over
+them (`query`, which alone loads pyarrow and DuckDB, so it is not imported here)."""
+
+from messaging.lake.objects import (
+    PARTITION_KEY,
+    LakeError,
+    LakeObject,
+    LakeSummary,
+    list_objects,
+    parse_records,
+    partition_of,
+    summarize,
+)
+
+__all__ = [
+    "PARTITION_KEY",
+    "LakeError",
+    "LakeObject",
+    "LakeSummary",
+    "list_objects",
+    "parse_records",
+    "partition_of",
+    "summarize",
+]

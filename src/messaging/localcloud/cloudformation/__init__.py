@@ -1,0 +1,1 @@
+"""CloudFormation: stack semantics (`stacks`), added types (`resources`), fixed (`overrides`)."""

@@ -1,0 +1,1 @@
+"""DynamoDB: transactions (`transactions`) and request handling (`requests`)."""

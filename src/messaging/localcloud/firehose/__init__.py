@@ -1,0 +1,1 @@
+"""Firehose: buffering (`buffer`), prefix expressions (`prefix`), delivery (`backend`)."""

@@ -1,0 +1,1 @@
+"""S3: bucket policies evaluated as AWS does."""

@@ -1,0 +1,1 @@
+"""SNS: delivery to Firehose subscriptions."""

@@ -1,0 +1,1 @@
+"""SQS: constant-cost standard queues (`backend`) over their message store (`store`)."""

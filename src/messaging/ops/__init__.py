@@ -1,0 +1,1 @@
+"""Operating a deployment: settings, AWS sessions, the stack, status and redrive."""

@@ -1,0 +1,60 @@
+"""The live view of a simulation: rendering only (the numbers come from `simulate`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from messaging.simulation.run import Sample
+
+__all__ = ["render"]
+
+
+def _rate(samples: Sequence[Sample], pick: str) -> float:
+    """Events per second over the last interval, for `published` or a service's `done`."""
+    if len(samples) < 2:
+        return 0.0
+    last, before = samples[-1], samples[-2]
+    elapsed = max(last.elapsed - before.elapsed, 1e-9)
+    if pick == "published":
+        return (last.published - before.published) / elapsed
+    return (last.done[pick] - before.done[pick]) / elapsed
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} ms"
+
+
+def render(samples: Sequence[Sample], duration: float) -> RenderableType:
+    if not samples:
+        return Text("starting ...")
+    last = samples[-1]
+    header = Text.assemble(
+        ("simulate ", "bold"),
+        (f"{last.phase:<10}", "cyan"),
+        f" {last.elapsed:5.0f}s (produce {duration:.0f}s)   ",
+        ("published ", "dim"),
+        f"{last.published:,}",
+        (f" ({_rate(samples, 'published'):,.0f}/s)", "dim"),
+        ("   lake objects ", "dim"),
+        f"{last.lake_objects}",
+        ("   latency p50 ", "dim"),
+        _ms(last.latency_p50_ms),
+        ("  p95 ", "dim"),
+        _ms(last.latency_p95_ms),
+    )
+    table = Table("service", "stored", "rate", "visible", "in flight", "DLQ", box=None)
+    for name, queue in last.queues.items():
+        dlq = Text(str(queue.dlq), style="red" if queue.dlq else "")
+        table.add_row(
+            name,
+            f"{last.done[name]:,}",
+            f"{_rate(samples, name):,.0f}/s",
+            f"{queue.visible:,}",
+            f"{queue.in_flight:,}",
+            dlq,
+        )
+    return Group(header, table)

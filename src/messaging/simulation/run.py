@@ -1,0 +1,337 @@
+"""The main job: produce, consume, land in the lake, and prove nothing was lost.
+
+A simulation deploys the stack with the buffering it was asked for, then runs the
+producer and both services at once while a sampler records the system every second
+(for the live view and the chart). When the duration is over it stops producing,
+waits for the queues to drain and for Firehose to flush, stops the services, and reads
+every destination back (`verify`). It does not know whether it talks to AWS or to the
+local cloud: only the endpoint differs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from messaging import lake
+from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.core.events import ConsumerCreated
+from messaging.core.metrics import percentile
+from messaging.core.services import SERVICES
+from messaging.ops import stack, status
+from messaging.ops.aws import Aws
+from messaging.ops.settings import Settings
+from messaging.producer import Producer, ProducerStats
+from messaging.producer.fakes import ConsumerFactory
+from messaging.simulation.verify import LakeScan, Report, latencies_ms, lost_events, read_effects
+from messaging.store import DynamoStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+__all__ = ["Sample", "Simulation", "SimulationOptions"]
+
+
+@dataclass(frozen=True)
+class SimulationOptions:
+    rate: float = 50.0
+    duration: float = 30.0
+    seed: int | None = None
+    buffer_interval: int = 10
+    buffer_size_mb: int = 5
+    concurrency: int = 4
+    drain_timeout: float = 300.0  # queues must empty within this, after producing stops
+    sample_every: float = 1.0
+    name_prefix: str = ""  # the stack's NamePrefix, so runs can share an account
+    visibility_timeout: int | None = None  # the stack's VisibilityTimeoutSeconds (None: keep)
+    poll_seconds: int = 5  # long poll; also bounds how long stopping the services takes
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The system at one moment, as the live view and the chart show it."""
+
+    elapsed: float
+    published: int
+    done: dict[str, int]  # events handled or found duplicate, per service
+    queues: dict[str, status.QueueStatus]
+    lake_objects: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    phase: str
+
+
+@dataclass
+class _Run:
+    produced: dict[str, datetime] = field(default_factory=dict)  # event_id -> occurred_at
+    published: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, n: int) -> None:
+        with self.lock:
+            self.published += n
+
+
+class Simulation:
+    def __init__(
+        self,
+        settings: Settings,
+        options: SimulationOptions,
+        *,
+        placeholder_credentials: tuple[str, str] | None = None,
+        on_sample: Callable[[Sample], None] = lambda _: None,
+        on_event: Callable[[stack.StackEvent], None] = lambda _: None,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.on_sample = on_sample
+        self.on_event = on_event
+        self.samples: list[Sample] = []
+        self.lake_objects: list[lake.LakeObject] = []
+        self._credentials = placeholder_credentials
+        self._sessions: dict[str, Aws] = {}
+        self._phase = "deploying"
+
+    def _aws(self, role: str) -> Aws:
+        """One session per role, so every request is attributed to who made it."""
+        if role not in self._sessions:
+            self._sessions[role] = Aws(self.settings, placeholder_credentials=self._credentials)
+        return self._sessions[role]
+
+    def run(self, stop: threading.Event | None = None) -> Report:
+        stop = stop or threading.Event()
+        started = time.monotonic()
+        outputs = self._deploy()
+        run = _Run()
+        workers = self._workers(outputs)
+        halt_workers = threading.Event()
+        threads = [
+            threading.Thread(target=w.run, args=(halt_workers,), name=w.name)
+            for w in workers.values()
+        ]
+        for thread in threads:
+            thread.start()
+        sampling = threading.Event()
+        sampler = threading.Thread(
+            target=self._sample_loop, args=(outputs, run, workers, started, sampling)
+        )
+        sampler.start()
+        try:
+            self._phase = "producing"
+            producer_stats = self._produce(outputs, run, stop)
+            self._phase = "draining"
+            self._drain(outputs, run, workers, stop)
+            self._phase = "flushing"
+            lake_scan = self._wait_for_lake(outputs, run, stop)
+        finally:
+            halt_workers.set()
+            for thread in threads:
+                thread.join()
+            sampling.set()
+            sampler.join()
+        self._phase = "verifying"
+        self.lake_objects = lake_scan.objects
+        return self._report(
+            outputs, run, workers, producer_stats, lake_scan, time.monotonic() - started
+        )
+
+    # -- phases --------------------------------------------------------------------
+
+    def _deploy(self) -> stack.StackOutputs:
+        template = stack.default_template_path().read_text(encoding="utf-8")
+        parameters = {
+            "BufferIntervalSeconds": str(self.options.buffer_interval),
+            "BufferSizeMB": str(self.options.buffer_size_mb),
+        }
+        if self.options.name_prefix:  # unset keeps an existing stack's names unchanged
+            parameters["NamePrefix"] = self.options.name_prefix
+        if self.options.visibility_timeout is not None:
+            parameters["VisibilityTimeoutSeconds"] = str(self.options.visibility_timeout)
+        cfn = self._aws("control").cloudformation()
+        stack.deploy(cfn, self.settings.stack_name, template, parameters, on_event=self.on_event)
+        return stack.stack_outputs(cfn, self.settings.stack_name)
+
+    def _workers(self, outputs: stack.StackOutputs) -> dict[str, Worker]:
+        values = outputs.model_dump()
+        workers = {}
+        for name, spec in SERVICES.items():
+            aws = self._aws(name)
+            store = DynamoStore(aws.dynamodb(), values[spec.table_output])
+            options = WorkerOptions(
+                concurrency=self.options.concurrency, wait_seconds=self.options.poll_seconds
+            )
+            workers[name] = Worker(
+                name, aws.sqs(), values[spec.queue_output], spec.handle, store, options
+            )
+        return workers
+
+    def _produce(
+        self, outputs: stack.StackOutputs, run: _Run, stop: threading.Event
+    ) -> ProducerStats:
+        factory = ConsumerFactory(seed=self.options.seed)
+        deadline = time.monotonic() + self.options.duration
+
+        def events() -> Iterator[ConsumerCreated]:
+            for event in factory.stream():
+                if time.monotonic() >= deadline:
+                    return
+                run.produced[str(event.event_id)] = event.occurred_at
+                yield event
+
+        producer = Producer(
+            self._aws("producer").sns(),
+            outputs.TopicArn,
+            rate=self.options.rate,
+            concurrency=self.options.concurrency,
+            linger=0.2,
+        )
+        return producer.publish(events(), on_published=run.count, stop=stop)
+
+    def _drain(
+        self,
+        outputs: stack.StackOutputs,
+        run: _Run,
+        workers: dict[str, Worker],
+        stop: threading.Event,
+    ) -> None:
+        """Wait until both services have taken every event and their queues are empty."""
+        deadline = time.monotonic() + self.options.drain_timeout
+        values = outputs.model_dump()
+        sqs = self._aws("control").sqs()
+        while time.monotonic() < deadline and not stop.is_set():
+            caught_up = all(
+                w.stats["handled"] + w.stats["duplicates"] >= run.published
+                for w in workers.values()
+            )
+            if caught_up and all(_empty(sqs, values[SERVICES[n].queue_output]) for n in workers):
+                return
+            stop.wait(0.5)
+
+    def _wait_for_lake(
+        self, outputs: stack.StackOutputs, run: _Run, stop: threading.Event
+    ) -> LakeScan:
+        """Poll the lake until every produced event is there, or the buffer surely flushed."""
+        scan = LakeScan()
+        s3 = self._aws("control").s3()
+        deadline = time.monotonic() + self.options.buffer_interval + 30
+        while True:
+            found = scan.scan(s3, outputs.LakeBucketName)
+            if set(run.produced) <= found or time.monotonic() > deadline or stop.is_set():
+                return scan
+            stop.wait(1.0)
+
+    def _sample_loop(
+        self,
+        outputs: stack.StackOutputs,
+        run: _Run,
+        workers: dict[str, Worker],
+        started: float,
+        done: threading.Event,
+    ) -> None:
+        aws = self._aws("monitor")
+        while True:
+            self._sample(aws, outputs, run, workers, started)
+            if done.wait(self.options.sample_every):
+                return
+
+    def _sample(
+        self,
+        aws: Aws,
+        outputs: stack.StackOutputs,
+        run: _Run,
+        workers: dict[str, Worker],
+        started: float,
+    ) -> None:
+        values = outputs.model_dump()
+        queues = {}
+        for name, spec in SERVICES.items():
+            visible, in_flight = status.queue_depth(aws, values[spec.queue_output])
+            dlq = sum(status.queue_depth(aws, values[spec.dlq_output]))
+            queues[name] = status.QueueStatus(visible=visible, in_flight=in_flight, dlq=dlq)
+        latencies = [v for w in workers.values() for v in w.latencies.snapshot()]
+        sample = Sample(
+            elapsed=time.monotonic() - started,
+            published=run.published,
+            done={n: w.stats["handled"] + w.stats["duplicates"] for n, w in workers.items()},
+            queues=queues,
+            lake_objects=len(lake.list_objects(aws.s3(), outputs.LakeBucketName)),
+            latency_p50_ms=percentile(latencies, 50),
+            latency_p95_ms=percentile(latencies, 95),
+            phase=self._phase,
+        )
+        self.samples.append(sample)
+        self.on_sample(sample)
+
+    # -- the proof -----------------------------------------------------------------
+
+    def _report(
+        self,
+        outputs: stack.StackOutputs,
+        run: _Run,
+        workers: dict[str, Worker],
+        producer: ProducerStats,
+        lake_scan: LakeScan,
+        total_seconds: float,
+    ) -> Report:
+        control = self._aws("control")
+        dynamodb = control.dynamodb()
+        ids = set(run.produced)
+        effects = {
+            name: read_effects(dynamodb, getattr(outputs, spec.table_output), ids)
+            for name, spec in SERVICES.items()
+        }
+        lost = lost_events(
+            ids, effects["orders"].stored_at, effects["payments"].stored_at, lake_scan.event_ids
+        )
+        # An effect applied twice: two items for one event, or more applications than items.
+        duplicate_effects = sum(e.repeated for e in effects.values()) + sum(
+            max(0, workers[name].stats["handled"] - len(effects[name].stored_at))
+            for name in workers
+        )
+        dlq_values = outputs.model_dump()
+        dlq = {
+            name: sum(status.queue_depth(control, dlq_values[spec.dlq_output]))
+            for name, spec in SERVICES.items()
+        }
+        summary = lake.summarize(lake_scan.objects)
+        requests = {role: aws.requests.total for role, aws in self._sessions.items()}
+        produced = max(len(ids), 1)
+        pipeline = requests.get("producer", 0) + sum(requests.get(n, 0) for n in SERVICES)
+        return Report(
+            produced=len(ids),
+            publish_failed=producer.failed,
+            orders_stored=len(effects["orders"].stored_at),
+            payments_stored=len(effects["payments"].stored_at),
+            lake_distinct_events=len(ids & lake_scan.event_ids),
+            lake_objects=summary.objects,
+            partitions=summary.partitions,
+            dlq=dlq,
+            lost=len(lost),
+            duplicate_effects=duplicate_effects,
+            events_per_second=round(producer.published / max(producer.elapsed_seconds, 1e-9), 1),
+            latency_ms=latencies_ms(run.produced, effects["orders"], effects["payments"]),
+            api_requests=requests,
+            api_requests_per_event=round(sum(requests.values()) / produced, 4),
+            pipeline_requests_per_event=round(pipeline / produced, 4),
+            duration_seconds=round(total_seconds, 1),
+            seed=self.options.seed,
+            endpoint=self.settings.endpoint_url or "AWS",
+            retried_entries=producer.retried_entries,
+            worker_failures=sum(w.stats["failed"] + w.stats["errors"] for w in workers.values()),
+        )
+
+
+def _empty(sqs: SQSClient, queue_url: str) -> bool:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return all(int(v) == 0 for v in attributes.values())

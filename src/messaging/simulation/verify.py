@@ -1,0 +1,162 @@
+"""Proof that a run delivered every event everywhere, exactly once: the report.
+
+A simulation knows which events it produced. Afterwards every destination is read
+back: both services' tables (each item records the event that created it, and when it
+was stored) and every lake object. An event missing anywhere is `lost`; an effect
+applied more than once (a second item for one event, or a worker that applied more
+events than its table holds) is a `duplicate_effect`. Latency is measured per event,
+from `occurred_at` (when the producer made it, just before publishing) to the later
+of its two `stored_at` times.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from messaging import lake
+from messaging.core.metrics import percentile
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["LakeScan", "Report", "StoredEffects", "lost_events", "read_effects"]
+
+
+@dataclass
+class StoredEffects:
+    """What one service's table says about the run's events."""
+
+    stored_at: dict[str, datetime] = field(default_factory=dict)  # event_id -> first store
+    items_per_event: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def repeated(self) -> int:
+        return sum(n - 1 for n in self.items_per_event.values() if n > 1)
+
+
+def read_effects(client: DynamoDBClient, table: str, event_ids: set[str]) -> StoredEffects:
+    """Scan the table for the items this run's events created."""
+    effects = StoredEffects()
+    pages = client.get_paginator("scan").paginate(
+        TableName=table,
+        ProjectionExpression="event_id, stored_at",
+    )
+    for page in pages:
+        for item in page["Items"]:
+            event_id = item.get("event_id", {}).get("S")
+            if event_id not in event_ids:
+                continue
+            effects.items_per_event[event_id] += 1
+            stored = datetime.fromisoformat(item["stored_at"]["S"])
+            if event_id not in effects.stored_at or stored < effects.stored_at[event_id]:
+                effects.stored_at[event_id] = stored
+    return effects
+
+
+@dataclass
+class LakeScan:
+    """Event ids found in the lake, reading each object once across repeated scans."""
+
+    read: set[str] = field(default_factory=set)
+    event_ids: set[str] = field(default_factory=set)
+    objects: list[lake.LakeObject] = field(default_factory=list)
+
+    def scan(self, s3: S3Client, bucket: str) -> set[str]:
+        self.objects = [o for o in lake.list_objects(s3, bucket) if o.partition is not None]
+        for obj in self.objects:
+            if obj.key in self.read:
+                continue
+            body = s3.get_object(Bucket=bucket, Key=obj.key)["Body"].read()
+            if obj.key.endswith(".gz"):
+                body = gzip.decompress(body)
+            for record in lake.parse_records(body, key=obj.key):
+                event_id = record.get("event_id") if isinstance(record, dict) else None
+                if isinstance(event_id, str):
+                    self.event_ids.add(event_id)
+            self.read.add(obj.key)
+        return self.event_ids
+
+
+def lost_events(produced: Iterable[str], *destinations: Iterable[str]) -> set[str]:
+    """Produced events missing from at least one destination."""
+    present = [set(d) for d in destinations]
+    return {event_id for event_id in produced if not all(event_id in d for d in present)}
+
+
+class Report(BaseModel):
+    """The run's result; `--report-json` writes exactly this."""
+
+    produced: int
+    publish_failed: int
+    orders_stored: int
+    payments_stored: int
+    lake_distinct_events: int
+    lake_objects: int
+    partitions: list[str]
+    dlq: dict[str, int]
+    lost: int
+    duplicate_effects: int
+    events_per_second: float
+    latency_ms: dict[str, float | None]
+    api_requests: dict[str, int]
+    api_requests_per_event: float
+    pipeline_requests_per_event: float
+    duration_seconds: float
+    seed: int | None
+    endpoint: str
+    retried_entries: int = 0  # producer: failed PublishBatch entries published again
+    worker_failures: int = 0  # services: failed handlings/commits and API errors, retried
+    faults_injected: int | None = None  # local cloud only
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.duplicate_effects == 0
+
+
+def latencies_ms(occurred: dict[str, datetime], *stores: StoredEffects) -> dict[str, float | None]:
+    """Per event, occurred_at -> stored in every service; p50/p95/p99 over the run."""
+    values = []
+    for event_id, at in occurred.items():
+        times = [s.stored_at.get(event_id) for s in stores]
+        if all(t is not None for t in times):
+            values.append((max(t for t in times if t is not None) - at).total_seconds() * 1000)
+    return {f"p{q}": _round(percentile(values, q)) for q in (50, 95, 99)}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The human report, one fact per line."""
+    verdict = "OK: every event reached every destination, once" if report.ok else "FAILED"
+    latency = ", ".join(f"{k} {v} ms" for k, v in report.latency_ms.items())
+    return [
+        f"{verdict}",
+        f"produced {report.produced} events in {report.duration_seconds:.1f}s "
+        f"({report.events_per_second:.1f}/s); publish failures {report.publish_failed}",
+        f"stored: orders {report.orders_stored}, payments {report.payments_stored}; "
+        f"lake: {report.lake_distinct_events} distinct events in {report.lake_objects} objects "
+        f"({', '.join(report.partitions) or 'no partitions'})",
+        f"lost {report.lost}; duplicate effects {report.duplicate_effects}; "
+        f"DLQ orders {report.dlq['orders']}, payments {report.dlq['payments']}",
+        f"latency publish -> stored in both services: {latency}",
+        f"AWS requests: {sum(report.api_requests.values())} in all "
+        f"({report.api_requests_per_event:.3f} per event; pipeline alone "
+        f"{report.pipeline_requests_per_event:.3f})",
+        f"survived: {report.faults_injected if report.faults_injected is not None else 'no'} "
+        f"injected faults; {report.retried_entries} entries republished; "
+        f"{report.worker_failures} worker failures retried",
+    ]
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    return report.model_dump(mode="json")

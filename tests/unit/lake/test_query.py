@@ -1,0 +1,254 @@
+"""The lake as an Arrow table read through a pyarrow filesystem, and SQL over it.
+
+No S3 here: `read_events` takes any pyarrow filesystem, so a local directory stands in
+for the bucket (the same calls run against the local cloud in the integration suite).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyarrow import fs as pafs  # type: ignore[import-untyped]  # no type information
+
+from messaging.cli import lake as lake_cli
+from messaging.core.events import encode
+from messaging.lake import LakeError, parse_records
+from messaging.lake import query as lake_query
+from messaging.lake.query import query
+from tests.support import make_event
+
+KEY = "landing_date=2026-11-28/created-consumer-lake-1-2026-11-28-12-00-00-abc"
+AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def records(data: bytes, **kwargs: Any) -> list[dict[str, Any]]:
+    return list(parse_records(data, key=KEY, **kwargs))
+
+
+def event_line(n: int, *, country: str = "US") -> bytes:
+    return encode(make_event(n, country=country)).encode()
+
+
+# -- the Arrow table -----------------------------------------------------------------------
+
+
+def test_the_table_has_the_envelope_columns_typed_plus_partition_and_key() -> None:
+    event = make_event(4, country="BR")
+    table = lake_query.events_table([(KEY, json.loads(encode(event)))])
+    assert table.schema == lake_query.EVENTS_SCHEMA
+    [row] = table.to_pylist()
+    assert row["event_id"] == str(event.event_id)
+    assert (row["event_type"], row["event_version"]) == ("consumer.created", 1)
+    assert row["occurred_at"] == event.occurred_at
+    assert row["data"]["address"]["country"] == "BR"
+    assert row["data"]["created_at"] == event.data.created_at
+    assert (row["landing_date"], row["object_key"]) == ("2026-11-28", KEY)
+
+
+def test_an_empty_lake_still_has_every_column() -> None:
+    table = lake_query.events_table([])
+    assert table.num_rows == 0
+    assert table.schema == lake_query.EVENTS_SCHEMA
+    assert table.column_names == [
+        "event_id",
+        "event_type",
+        "event_version",
+        "occurred_at",
+        "data",
+        "landing_date",
+        "object_key",
+    ]
+
+
+def test_odd_records_conform_to_the_schema_instead_of_breaking_it() -> None:
+    odd: list[dict[str, Any]] = [
+        {"unrelated": True},
+        {"event_id": 7, "event_version": "1", "occurred_at": "yesterday", "data": "text"},
+        {"event_version": True, "occurred_at": 1700000000, "data": {"address": [1]}},
+        {"event_version": 2**70, "occurred_at": "2026-11-28T12:00:00", "data": {"name": {"a": 1}}},
+        {"occurred_at": "2026-11-28T14:00:00+02:00", "data": {"address": {"country": "ÅL"}}},
+    ]
+    rows = lake_query.events_table([("errors/x", record) for record in odd]).to_pylist()
+    assert all(row["landing_date"] is None for row in rows)
+    assert rows[0]["event_id"] is None
+    assert rows[0]["data"] is None
+    assert rows[1]["event_id"] == "7"  # text columns keep other JSON as its text
+    assert rows[1]["event_version"] is None  # only a JSON integer is a version
+    assert rows[1]["occurred_at"] is None
+    assert rows[1]["data"] is None
+    assert rows[2]["event_version"] is None  # true is not 1
+    assert rows[2]["occurred_at"] is None  # RFC 3339 text, not epoch seconds
+    assert rows[2]["data"]["address"] is None
+    assert rows[3]["event_version"] is None  # beyond int64
+    assert rows[3]["occurred_at"] == AT  # naive: read as UTC
+    assert rows[3]["data"]["name"] == '{"a": 1}'
+    assert rows[4]["occurred_at"] == AT  # converted to UTC
+    assert rows[4]["data"]["address"] == {
+        "street": None,
+        "city": None,
+        "state": None,
+        "postal_code": None,
+        "country": "ÅL",
+    }
+
+
+# -- SQL -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def events() -> Any:
+    """12 events over two days and three countries; event 0 delivered twice."""
+    countries = ["US", "BR", "DE"]
+    day1 = [(KEY, json.loads(encode(make_event(n, country=countries[n % 3])))) for n in range(8)]
+    day2_key = "landing_date=2026-11-29/created-consumer-lake-1-2026-11-29-00-00-00-def"
+    day2 = [
+        (day2_key, json.loads(encode(make_event(n, country=countries[n % 3]))))
+        for n in [0, *range(8, 12)]
+    ]
+    return lake_query.events_table(day1 + day2)
+
+
+def test_count_distinct_sees_a_redelivered_event_once(events: Any) -> None:
+    result = query(events, "select count(*) as n, count(distinct event_id) as d from events")
+    assert result.columns == ["n", "d"]
+    assert result.rows == [(13, 12)]
+
+
+def test_group_by_landing_date(events: Any) -> None:
+    result = query(
+        events, "select landing_date, count(*) from events group by landing_date order by 1"
+    )
+    assert result.rows == [("2026-11-28", 8), ("2026-11-29", 5)]
+
+
+def test_struct_fields_and_timestamps_are_queryable(events: Any) -> None:
+    by_country = query(
+        events,
+        "select data.address.country as country, count(distinct data.consumer_id) as n "
+        "from events group by all order by country",
+    )
+    assert by_country.columns == ["country", "n"]
+    assert by_country.rows == [("BR", 4), ("DE", 4), ("US", 4)]
+    first = query(events, "select min(occurred_at), max(occurred_at)::date from events")
+    assert first.rows[0][0] == AT
+    assert str(first.rows[0][1]) == "2026-11-28"
+
+
+def test_query_over_an_empty_lake_answers_zero() -> None:
+    assert query(lake_query.events_table([]), "select count(*) from events").rows == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("selec 1", 'Parser Error: syntax error at or near "selec"'),
+        ("select nope from events", "Binder Error"),
+        ("select * from orders", "Table with name orders does not exist"),
+        ("", "the query is empty"),
+        ("select * from read_csv('/etc/hostname')", "Permission Error"),
+        ("install httpfs", "Permission Error"),
+    ],
+)
+def test_bad_sql_is_a_lake_error_with_duckdbs_message_on_one_line(
+    events: Any, sql: str, message: str
+) -> None:
+    with pytest.raises(LakeError) as raised:
+        query(events, sql)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_sql_with_no_result_set_gives_no_columns(events: Any) -> None:
+    assert query(events, "-- nothing to run") == ([], [])
+
+
+# -- reading objects through a pyarrow filesystem -----------------------------------------
+
+
+def write(root: Path, key: str, data: bytes) -> None:
+    path = root / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def test_read_events_reads_plain_and_gzip_objects_of_the_partitions_only(tmp_path: Path) -> None:
+    write(tmp_path, KEY, b"".join(event_line(n) + b"\n" for n in range(3)))
+    write(
+        tmp_path,
+        "landing_date=2026-11-29/created-consumer-lake-1-2026-11-29-00-00-00-x.gz",
+        gzip.compress(b"".join(event_line(n) for n in range(3, 5))),
+    )
+    write(tmp_path, "errors/processing-failed/landing_date=2026-11-29/e", b"not an event")
+    table = lake_query.read_events(pafs.LocalFileSystem(), tmp_path.as_posix())
+    assert table.num_rows == 5
+    result = query(table, "select landing_date, count(*) from events group by 1 order by 1")
+    assert result.rows == [("2026-11-28", 3), ("2026-11-29", 2)]
+    keys = {
+        o.key for o in lake_query.list_lake_objects(pafs.LocalFileSystem(), tmp_path.as_posix())
+    }
+    assert len(keys) == 3  # errors/ is listed, just not read as events
+
+
+def test_read_events_of_a_missing_prefix_is_an_empty_table(tmp_path: Path) -> None:
+    table = lake_query.read_events(pafs.LocalFileSystem(), tmp_path.as_posix())
+    assert (table.num_rows, table.schema) == (0, lake_query.EVENTS_SCHEMA)
+
+
+def test_a_corrupt_object_is_a_lake_error_or_skipped_and_counted(tmp_path: Path) -> None:
+    bucket = tmp_path.as_posix()
+    write(tmp_path, "landing_date=2026-11-29/y.gz", b"not gzip at all")
+    with pytest.raises(LakeError, match=r"^landing_date=2026-11-29/y.gz: not valid GZIP"):
+        lake_query.read_events(pafs.LocalFileSystem(), bucket)
+    (tmp_path / "landing_date=2026-11-29/y.gz").unlink()
+    write(tmp_path, KEY, event_line(1) + b"\n{broken\n" + event_line(2) + b"\n")
+    with pytest.raises(LakeError, match=re.escape(f"{KEY} at byte {len(event_line(1)) + 1}:")):
+        lake_query.read_events(pafs.LocalFileSystem(), bucket)
+    skipped: list[LakeError] = []
+    table = lake_query.read_events(pafs.LocalFileSystem(), bucket, skipped=skipped)
+    assert table.num_rows == 2
+    assert [e.key for e in skipped] == [KEY]
+
+
+# -- output of the CLI ---------------------------------------------------------------------
+
+
+def test_query_values_become_json() -> None:
+    value = {
+        "at": AT,
+        "day": AT.date(),
+        "id": uuid.UUID(int=1),
+        "amount": Decimal("1.50"),
+        "nan": float("nan"),
+        "list": [1, "x", None, True],
+        "raw": b"\x00\xff",
+    }
+    assert lake_cli.jsonable(value) == {
+        "at": "2026-11-28T12:00:00+00:00",
+        "day": "2026-11-28",
+        "id": "00000000-0000-0000-0000-000000000001",
+        "amount": "1.50",
+        "nan": None,
+        "list": [1, "x", None, True],
+        "raw": "AP8=",
+    }
+    json.dumps(lake_cli.jsonable(value), allow_nan=False)  # valid JSON
+
+
+def test_repeated_column_names_stay_distinct_in_json() -> None:
+    assert lake_cli._unique(["a", "b", "a", "a"]) == ["a", "b", "a_2", "a_3"]
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (5 * 1024**2 + 1, "5.0 MiB")],
+)
+def test_human_size(size: int, shown: str) -> None:
+    assert lake_cli.human_size(size) == shown

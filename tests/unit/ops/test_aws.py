@@ -1,0 +1,32 @@
+"""Sessions and clients: one endpoint, counted requests, validation where it pays."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import EndpointConnectionError, ParamValidationError
+
+from messaging.ops.aws import Aws, default_config
+from messaging.ops.settings import Settings
+
+
+def session() -> Aws:
+    # Port 9 on loopback refuses at once; one attempt, so nothing waits on back-off.
+    settings = Settings(endpoint_url="http://127.0.0.1:9", region="us-east-1")
+    return Aws(settings, default_config(max_attempts=1), placeholder_credentials=("t", "t"))
+
+
+def test_dynamodb_leaves_validation_to_the_service_and_the_others_validate() -> None:
+    aws = session()
+    # A wrong type goes out to DynamoDB (which would answer ValidationException) ...
+    with pytest.raises(EndpointConnectionError):
+        aws.dynamodb().list_tables(Limit="ten")  # type: ignore[arg-type]
+    # ... while the other clients refuse it before sending.
+    with pytest.raises(ParamValidationError):
+        aws.sqs().delete_message_batch(QueueUrl="q", Entries="not a list")  # type: ignore[arg-type]
+
+
+def test_clients_share_the_endpoint_and_region() -> None:
+    aws = session()
+    for client in (aws.dynamodb(), aws.sqs(), aws.sns()):
+        assert client.meta.endpoint_url == "http://127.0.0.1:9"
+        assert client.meta.region_name == "us-east-1"

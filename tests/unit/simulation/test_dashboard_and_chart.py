@@ -1,0 +1,60 @@
+"""The live view and the chart render what the samples say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from messaging.ops.status import QueueStatus
+from messaging.simulation.chart import draw
+from messaging.simulation.dashboard import render
+from messaging.simulation.run import Sample
+
+
+def sample(elapsed: float, published: int, stored: int, dlq: int = 0) -> Sample:
+    queue = QueueStatus(visible=published - stored, in_flight=3, dlq=dlq)
+    return Sample(
+        elapsed=elapsed,
+        published=published,
+        done={"orders": stored, "payments": stored},
+        queues={"orders": queue, "payments": queue},
+        lake_objects=2,
+        latency_p50_ms=120.0,
+        latency_p95_ms=480.0,
+        phase="producing",
+    )
+
+
+def text_of(samples: list[Sample]) -> str:
+    console = Console(record=True, width=140)
+    console.print(render(samples, duration=30))
+    return console.export_text()
+
+
+def test_the_live_view_shows_rates_depths_dlq_lake_and_latency() -> None:
+    shown = text_of([sample(1.0, 100, 80), sample(2.0, 150, 120, dlq=1)])
+    assert "producing" in shown
+    assert "published 150 (50/s)" in shown
+    assert "lake objects 2" in shown
+    assert "p50 120 ms" in shown
+    assert "p95 480 ms" in shown
+    rows = [line.split() for line in shown.splitlines() if line.strip().startswith("orders")]
+    assert rows == [["orders", "120", "40/s", "30", "3", "1"]]
+
+
+def test_the_live_view_starts_empty() -> None:
+    assert "starting" in text_of([])
+
+
+def test_the_chart_is_a_png_with_the_run(tmp_path: Path) -> None:
+    path = draw([sample(t, 10 * t, 8 * t) for t in range(1, 6)], tmp_path / "out" / "run.png")
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data) > 10_000  # three panels with lines, not an empty canvas
+
+
+def test_no_samples_no_chart(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no samples"):
+        draw([], tmp_path / "x.png")

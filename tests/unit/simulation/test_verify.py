@@ -1,0 +1,95 @@
+"""The proof of a run: lost events, duplicate effects, latency."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from messaging.simulation.verify import (
+    Report,
+    StoredEffects,
+    latencies_ms,
+    lost_events,
+    summary_lines,
+)
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def stored(**events: float) -> StoredEffects:
+    return StoredEffects(
+        stored_at={e: T0 + timedelta(milliseconds=ms) for e, ms in events.items()},
+        items_per_event=Counter(events.keys()),
+    )
+
+
+def test_an_event_missing_from_any_destination_is_lost() -> None:
+    produced = ["a", "b", "c"]
+    assert lost_events(produced, {"a", "b", "c"}, {"a", "b"}, {"a", "b", "c"}) == {"c"}
+    assert lost_events(produced, {"a", "b", "c"}, {"a", "b", "c"}) == set()
+
+
+def test_latency_is_to_the_later_store_of_both_services() -> None:
+    occurred = {"a": T0, "b": T0, "c": T0}
+    orders = stored(a=100, b=200, c=300)
+    payments = stored(a=150, b=100)  # c never reached payments: no latency for it
+    assert latencies_ms(occurred, orders, payments) == {"p50": 150.0, "p95": 200.0, "p99": 200.0}
+
+
+def test_repeated_items_count_as_duplicate_effects() -> None:
+    effects = stored(a=1, b=2)
+    effects.items_per_event["a"] += 2
+    assert effects.repeated == 2
+
+
+def report(**changes: object) -> Report:
+    values: dict[str, object] = {
+        "produced": 10,
+        "publish_failed": 0,
+        "orders_stored": 10,
+        "payments_stored": 10,
+        "lake_distinct_events": 10,
+        "lake_objects": 1,
+        "partitions": ["2026-11-28"],
+        "dlq": {"orders": 0, "payments": 0},
+        "lost": 0,
+        "duplicate_effects": 0,
+        "events_per_second": 5.0,
+        "latency_ms": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
+        "api_requests": {"producer": 1},
+        "api_requests_per_event": 0.1,
+        "pipeline_requests_per_event": 0.1,
+        "duration_seconds": 2.0,
+        "seed": 7,
+        "endpoint": "http://127.0.0.1:4566",
+    }
+    values.update(changes)
+    return Report.model_validate(values)
+
+
+def test_ok_only_without_losses_or_duplicate_effects() -> None:
+    assert report().ok
+    assert not report(lost=1).ok
+    assert not report(duplicate_effects=1).ok
+    assert summary_lines(report())[0].startswith("OK")
+    assert summary_lines(report(lost=3))[0] == "FAILED"
+
+
+def test_report_json_has_the_documented_keys() -> None:
+    dumped = report().model_dump(mode="json")
+    assert {
+        "produced",
+        "orders_stored",
+        "payments_stored",
+        "lake_distinct_events",
+        "lake_objects",
+        "partitions",
+        "dlq",
+        "lost",
+        "duplicate_effects",
+        "events_per_second",
+        "latency_ms",
+        "api_requests_per_event",
+    } <= set(dumped)
+    assert set(dumped["latency_ms"]) == {"p50", "p95", "p99"}
+    assert set(dumped["dlq"]) == {"orders", "payments"}
