@@ -61,6 +61,10 @@ class HardenedBucket(FakeBucket, CloudFormationModel):
         "OwnershipControls",
         "LoggingConfiguration",
     }
+    # In place, moto applies BucketEncryption and Tags, `_harden` the rest; taking one
+    # away is not applied by either, so the stack engine refuses it (`support`).
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset({"BucketEncryption", "Tags", *OUR_PROPERTIES})
+    REMOVABLE: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def create_from_cloudformation_json(
@@ -156,6 +160,19 @@ class HardenedTable(Table, CloudFormationModel):
         "BillingMode",
     }
     OUR_PROPERTIES: ClassVar[set[str]] = {"PointInTimeRecoverySpecification"}
+    # What `update_from_cloudformation_json` applies through moto's UpdateTable.
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset(
+        {
+            "PointInTimeRecoverySpecification",
+            "BillingMode",
+            "ProvisionedThroughput",
+            "DeletionProtectionEnabled",
+            "AttributeDefinitions",
+        }
+    )
+    REMOVABLE: ClassVar[frozenset[str]] = frozenset(
+        {"PointInTimeRecoverySpecification", "DeletionProtectionEnabled"}
+    )
 
     @classmethod
     def create_from_cloudformation_json(
@@ -176,4 +193,33 @@ class HardenedTable(Table, CloudFormationModel):
             dynamodb_backends[account_id][region_name].update_continuous_backups(
                 table.name, recovery
             )
+        return table
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Table,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Table:
+        """In place (moto has no update for tables): a new name or key is a replacement."""
+        properties = cloudformation_json.get("Properties", {})
+        only("AWS::DynamoDB::Table", properties, cls.MOTO_PROPERTIES | cls.OUR_PROPERTIES)
+        backend = dynamodb_backends[account_id][region_name]
+        table = backend.update_table(
+            original_resource.name,
+            attr_definitions=properties.get("AttributeDefinitions", []),
+            global_index=[],
+            throughput=properties.get("ProvisionedThroughput", {}),
+            billing_mode=properties.get("BillingMode", "PROVISIONED"),
+            stream_spec={},
+            deletion_protection_enabled=bool(properties.get("DeletionProtectionEnabled", False)),
+            warm_throughput=None,
+        )
+        recovery = properties.get(
+            "PointInTimeRecoverySpecification", {"PointInTimeRecoveryEnabled": False}
+        )
+        backend.update_continuous_backups(table.name, recovery)
         return table

@@ -80,6 +80,8 @@ class SubscriptionResource(CloudFormationModel):
         "RedrivePolicy",
         "DeliveryPolicy",
     )
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
+    REMOVABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
 
     def __init__(self, arn: str, properties: dict[str, Any]) -> None:
         self.arn = arn
@@ -180,6 +182,8 @@ class SubscriptionResource(CloudFormationModel):
 class QueuePolicyResource(CloudFormationModel):
     """AWS::SQS::QueuePolicy: sets each queue's `Policy` attribute, as on AWS."""
 
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset({"Queues", "PolicyDocument"})
+
     def __init__(
         self,
         policy_id: str,
@@ -268,6 +272,8 @@ class QueuePolicyResource(CloudFormationModel):
 class BucketPolicyResource(CloudFormationModel):
     """AWS::S3::BucketPolicy: the bucket's policy, readable with GetBucketPolicy."""
 
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset({"PolicyDocument"})
+
     def __init__(self, bucket: str, account_id: str, region: str) -> None:
         self.bucket = bucket
         self.account_id = account_id
@@ -353,6 +359,10 @@ class DeliveryStreamResource(CloudFormationModel):
         "DeliveryStreamEncryptionConfigurationInput",
         *DESTINATIONS,
     }
+    # The update applies destinations only (a change of destination type re-creates
+    # the stream under its name); encryption and tags changes are refused.
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset(DESTINATIONS)
+    REMOVABLE: ClassVar[frozenset[str]] = frozenset(DESTINATIONS)
 
     def __init__(
         self, name: str, arn: str, account_id: str, region: str, properties: dict[str, Any]
@@ -471,8 +481,11 @@ class DeliveryStreamResource(CloudFormationModel):
 
 
 def install() -> None:
-    """Make the models above, and `overrides`, visible to moto's parser (idempotent)."""
-    from messaging.localcloud.cloudformation import overrides  # noqa: F401, PLC0415 - registers models
+    """Make the models above, `overrides` and `inplace`, visible to moto's parser (idempotent)."""
+    from messaging.localcloud.cloudformation import (  # noqa: F401, PLC0415 - registers models
+        inplace,
+        overrides,
+    )
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()

@@ -1,100 +1,130 @@
-"""Stack creation that fails loudly, with per-resource events, as on AWS.
+"""Stacks and change sets with CloudFormation's semantics, failures included.
 
-The gap it closes: moto skips a resource type it does not know with a warning and
-still reports `CREATE_COMPLETE`; an exception while creating a resource escapes as an
-HTTP 500 and leaves the stack half-built in `REVIEW_IN_PROGRESS`; and it records no
-per-resource events, so a deploy tool has nothing to show.
+The gap it closes: moto skips a resource type it does not know and still reports
+`CREATE_COMPLETE`; an exception while creating a resource escapes as an HTTP 500 and
+leaves the stack half-built; it records no per-resource events; its change sets report
+no parameter-only change and no Replacement; executing a change set twice applies it
+twice; a failed stack answers every DescribeStacks with a 500 (its outputs re-create
+the rolled-back resources); DeleteStack ignores RetainResources and
+RetainExceptOnCreate, and there is no ContinueUpdateRollback.
 
-Here creation walks the resources in dependency order (Ref, GetAtt, Sub, DependsOn),
-emits `CREATE_IN_PROGRESS` / `CREATE_COMPLETE` per resource, and on the first failure
-(an unsupported type, an unsupported property, any error) records `CREATE_FAILED` with
-the reason, deletes what was created in reverse order, and ends in `ROLLBACK_COMPLETE`,
-which is what AWS does. Updates and deletes that raise end in `UPDATE_ROLLBACK_FAILED`
-and `DELETE_FAILED` with the reason, instead of an HTTP 500.
+Here, as on AWS:
 
-Known limits: updates go through moto's per-model update code, which honours fewer
-property changes than AWS; there is no update rollback.
+- creation walks the resources in dependency order with per-resource events; the first
+  failure records `CREATE_FAILED` with the reason and rolls back (a resource whose
+  DeletionPolicy is Retain is kept; RetainExceptOnCreate is deleted), ending in
+  `ROLLBACK_COMPLETE`, or `ROLLBACK_FAILED` if something could not be deleted;
+- `CreateChangeSet` plans every change (`changes`), refuses a name the stack already
+  has unless the same `ClientToken` is retried (then it answers the same change set),
+  refuses unknown parameters and ones left without a value;
+- `ExecuteChangeSet` runs only an AVAILABLE change set (else `InvalidChangeSetStatus`),
+  and discards the stack's other change sets; updates follow `updates`;
+- `DeleteStack` deletes dependents first, keeps what DeletionPolicy (Retain,
+  RetainExceptOnCreate) or `RetainResources` (only for a DELETE_FAILED stack) keeps,
+  and ends in `DELETE_FAILED` naming what could not be deleted;
+- a failed stack's outputs and resources are read without re-creating anything (`maps`).
+
+Known limits: everything runs synchronously inside the API call; no stack policies, no
+drift, no nested-stack change sets.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from moto.cloudformation import models as moto_cfn
-from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import AlreadyExistsException, ValidationError
-from moto.cloudformation.utils import generate_stack_id
+from moto.cloudformation.utils import (
+    generate_changeset_id,
+    generate_stack_id,
+    validate_create_change_set,
+)
 
-from messaging.localcloud.seams import moto_urls, use_backend
+from messaging.localcloud.cloudformation.changes import StackView, parameter_values, plan_changes
+from messaging.localcloud.cloudformation.errors import (
+    ChangeSetNotFoundError,
+    InvalidChangeSetStatusError,
+)
+from messaging.localcloud.cloudformation.events import (
+    failure_reason,
+    resource_event,
+    stack_event,
+)
+from messaging.localcloud.cloudformation.maps import GuardedResourceMap, guard_maps
+from messaging.localcloud.cloudformation.resolve import creation_order, dependencies
+from messaging.localcloud.cloudformation.support import unsupported_reason, unsupported_types
+from messaging.localcloud.cloudformation.updates import (
+    RETAINED,
+    StackUpdate,
+    continue_rollback,
+    delete_resource,
+    pseudo_parameters,
+)
+from messaging.localcloud.seams import use_backend
 
-__all__ = ["LocalCloudFormationBackend", "creation_order", "install", "unsupported_types"]
+__all__ = ["LocalChangeSet", "LocalCloudFormationBackend", "install"]
 
 logger = logging.getLogger(__name__)
 
-_SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+UPDATABLE = {
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+}
+NO_CHANGES = (
+    "The submitted information didn't contain changes. Submit different information to "
+    "create a change set."
+)
 
 
-def _references(node: Any) -> set[str]:
-    """Logical ids a resource body mentions through Ref, GetAtt or Sub."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "Ref" and isinstance(value, str):
-                found.add(value)
-            elif key == "Fn::GetAtt":
-                target = value[0] if isinstance(value, list) else str(value).split(".")[0]
-                found.add(target)
-            elif key == "Fn::Sub":
-                text = value[0] if isinstance(value, list) else value
-                if isinstance(text, str):
-                    found.update(_SUB_REFERENCE.findall(text))
-                found |= _references(value)
-            else:
-                found |= _references(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _references(item)
-    return found
+class LocalChangeSet(moto_cfn.ChangeSet):
+    """moto's change set, planned by `changes` and remembering its ClientToken."""
+
+    def __init__(self, *args: Any, client_token: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client_token = client_token
+
+    def diff(self) -> list[moto_cfn.Change]:
+        return []  # the backend plans the changes, with the parameters resolved
 
 
-def creation_order(resources: dict[str, Any]) -> list[str]:
-    """Resources ordered so that every dependency comes first (template order otherwise)."""
-    depends: dict[str, set[str]] = {}
-    for logical_id, body in resources.items():
-        explicit = body.get("DependsOn", [])
-        explicit = [explicit] if isinstance(explicit, str) else list(explicit)
-        depends[logical_id] = (set(explicit) | _references(body)) & set(resources)
-    ordered: list[str] = []
-    placed: set[str] = set()
-    while len(ordered) < len(resources):
-        ready = [r for r in resources if r not in placed and depends[r] <= placed]
-        if not ready:
-            cycle = sorted(set(resources) - placed)
-            raise ValidationError(message=f"Circular dependency between resources: {cycle}")
-        ordered.extend(ready)
-        placed.update(ready)
-    return ordered
+def _check_parameters(template: dict[str, Any], given: dict[str, Any]) -> None:
+    declared = template.get("Parameters") or {}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ValidationError(
+            message=f"Parameters: [{', '.join(unknown)}] do not exist in the template"
+        )
+    missing = sorted(n for n, d in declared.items() if n not in given and "Default" not in d)
+    if missing:
+        raise ValidationError(message=f"Parameters: [{', '.join(missing)}] must have values")
 
 
-def unsupported_types(resource_types: Iterable[str]) -> list[str]:
-    """Types the local cloud has no model for (moto would skip them silently)."""
-    known = parsing.get_model_map()
-    return sorted(
-        {
-            t
-            for t in resource_types
-            if t not in known and t not in parsing.NULL_MODELS and not t.startswith("Custom::")
-        }
+def _not_updatable(stack: moto_cfn.Stack) -> ValidationError:
+    return ValidationError(
+        message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
     )
 
 
 class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
     """moto's CloudFormation with AWS's failure semantics and resource events."""
 
-    _url_module = moto_urls("cloudformation")
+    # Our response class (ClientToken, RetainResources, ContinueUpdateRollback) serves it.
+    @property
+    def _url_module(self) -> Any:
+        from messaging.localcloud.cloudformation import urls  # noqa: PLC0415 - cycle
+
+        return urls
+
+    # -- stacks ----------------------------------------------------------------------
+
+    def _live_stack(self, name_or_id: str) -> moto_cfn.Stack | None:
+        return self.stacks.get(name_or_id) or next(
+            (s for s in self.stacks.values() if s.name == name_or_id), None
+        )
 
     def create_stack(
         self,
@@ -108,8 +138,8 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
         timeout_in_mins: int | None = None,
         stack_policy_body: str | None = None,
     ) -> moto_cfn.Stack:
-        if name in [stack.name for stack in self.stacks.values()]:
-            raise AlreadyExistsException(f"Stack {name} already exists")
+        if self._live_stack(name) is not None:
+            raise AlreadyExistsException(f"Stack [{name}] already exists")
         stack = moto_cfn.Stack(  # type: ignore[abstract]  # moto's Stack is concrete at runtime
             stack_id=generate_stack_id(name, self.region_name, self.account_id),
             name=name,
@@ -129,184 +159,310 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
         self._provision(stack)
         return stack
 
-    def execute_change_set(self, change_set_name: str, stack_name: str | None = None) -> None:
-        change_set = self.describe_change_set(change_set_name)
-        if change_set is None:
-            raise ValidationError(stack_name)
-        stack = self.stacks[change_set.stack_id]
-        if change_set.change_set_type == "CREATE":
-            stack.template = change_set.template
-            stack.parameters = change_set.parameters
-            stack._parse_template()  # noqa: SLF001 - moto's own re-parse of the new template
-            stack.description = stack.template_dict.get("Description")
-            stack.resource_map = stack._create_resource_map()  # noqa: SLF001
-            stack.output_map = stack._create_output_map()  # noqa: SLF001
-            self._provision(stack)
-            succeeded = stack.status == "CREATE_COMPLETE"
-        else:
-            succeeded = self._update(stack, change_set)
-        change_set.execution_status = "EXECUTE_COMPLETE" if succeeded else "EXECUTE_FAILED"
+    def update_stack(
+        self,
+        name: str,
+        template: str,
+        role_arn: str | None,
+        parameters: list[dict[str, Any]],
+        tags: dict[str, str] | None,
+    ) -> moto_cfn.Stack:
+        stack = self.get_stack(name)
+        if stack.status not in UPDATABLE:
+            raise _not_updatable(stack)
+        previous = parameter_values(stack.template_dict, stack.parameters)
+        given = {
+            p["ParameterKey"]: _text(previous[p["ParameterKey"]])
+            if p.get("UsePreviousValue")
+            else p["ParameterValue"]
+            for p in parameters
+        }
+        template_dict = moto_cfn.Stack.parse_template(template)
+        _check_parameters(template_dict, given)
+        StackUpdate(stack, template, template_dict, given).run()
+        stack.role_arn = role_arn
+        if tags is not None:
+            stack.tags = tags
+        return stack
 
-    def delete_stack(self, name_or_stack_id: str) -> None:
-        """Delete in reverse dependency order (moto uses set order, with blind retries)."""
-        stack = self.stacks.get(name_or_stack_id) or next(
-            (s for s in self.stacks.values() if s.name == name_or_stack_id), None
-        )
+    def delete_stack(
+        self, name_or_stack_id: str, retain_resources: list[str] | None = None
+    ) -> None:
+        """Delete dependents first; keep what the policies and RetainResources keep."""
+        stack = self._live_stack(name_or_stack_id)
         if stack is None:
             return  # AWS: deleting a stack that does not exist succeeds
-        stack.status = "DELETE_IN_PROGRESS"
-        stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")  # noqa: SLF001
-        resources = stack.template_dict.get("Resources", {})
-        parsed = stack.resource_map._parsed_resources  # noqa: SLF001 - where moto keeps instances
-        created = [r for r in creation_order(resources) if r in parsed]
-        if not self._delete_resources(stack, created):
-            stack.status = "DELETE_FAILED"
-            stack._add_stack_event(  # noqa: SLF001
+        retain = set(retain_resources or [])
+        if retain and stack.status != "DELETE_FAILED":
+            raise ValidationError(
+                message=f"Invalid operation on stack [{stack.stack_id}]. RetainResources can "
+                "only be specified when the stack is in the DELETE_FAILED state."
+            )
+        resources = self._guarded(stack)
+        if retain - set(resources.created()):
+            raise ValidationError(
+                message="The specified resources to retain must be in a valid state. Do not "
+                "specify resources that are in the DELETE_COMPLETE state."
+            )
+        stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+        failed = self._delete_all(stack, retain)
+        if failed:
+            stack_event(
+                stack,
                 "DELETE_FAILED",
-                resource_status_reason="One or more resources could not be deleted.",
+                f"The following resource(s) failed to delete: [{', '.join(failed)}]. ",
             )
             return
         for export in stack.exports:
             self.exports.pop(export.name, None)
         del self.stacks[stack.stack_id]
         self.deleted_stacks[stack.stack_id] = stack
-        stack.status = "DELETE_COMPLETE"
-        stack._add_stack_event("DELETE_COMPLETE")  # noqa: SLF001
+        stack_event(stack, "DELETE_COMPLETE")
 
-    # -- internals -----------------------------------------------------------------
+    def continue_update_rollback(self, stack_name: str, resources_to_skip: list[str]) -> None:
+        continue_rollback(self.get_stack(stack_name), resources_to_skip)
 
-    def _update(self, stack: moto_cfn.Stack, change_set: moto_cfn.ChangeSet) -> bool:
-        missing = unsupported_types(
-            body.get("Type", "") for body in change_set.template_dict["Resources"].values()
+    # -- change sets -----------------------------------------------------------------
+
+    def create_change_set(
+        self,
+        stack_name: str,
+        change_set_name: str,
+        template: str,
+        parameters: dict[str, str],
+        description: str,
+        change_set_type: str,
+        notification_arns: list[str] | None = None,
+        tags: dict[str, str] | None = None,
+        role_arn: str | None = None,
+        client_token: str | None = None,
+    ) -> tuple[str, str]:
+        validate_create_change_set(change_set_name)
+        stack = self._live_stack(stack_name)
+        if stack is not None:
+            same = next(
+                (
+                    c
+                    for c in self.change_sets.values()
+                    if c.stack_id == stack.stack_id and c.change_set_name == change_set_name
+                ),
+                None,
+            )
+            if same is not None:
+                if client_token and getattr(same, "client_token", None) == client_token:
+                    return same.change_set_id, same.stack_id  # a retry of the same request
+                raise AlreadyExistsException(f"ChangeSet [{change_set_name}] already exists")
+        template_dict = moto_cfn.Stack.parse_template(template)
+        if not isinstance(template_dict, dict) or "Resources" not in template_dict:
+            raise ValidationError(
+                message="Template format error: At least one Resources member must be defined."
+            )
+        _check_parameters(template_dict, parameters)
+        if change_set_type == "UPDATE":
+            if stack is None:
+                raise ValidationError(message=f"Stack [{stack_name}] does not exist")
+            if stack.status not in UPDATABLE:
+                raise _not_updatable(stack)
+        elif stack is not None and stack.status != "REVIEW_IN_PROGRESS":
+            raise ValidationError(
+                message=f"Stack [{stack_name}] already exists and cannot be created again "
+                f"with the changeSet [{change_set_name}]."
+            )
+        elif stack is None:
+            stack = self._review_stack(stack_name, parameters, notification_arns, tags, role_arn)
+        change_set = LocalChangeSet(
+            change_set_type=change_set_type,
+            change_set_id=generate_changeset_id(change_set_name, self.region_name, self.account_id),
+            change_set_name=change_set_name,
+            stack=stack,
+            template=template,
+            parameters=parameters,
+            description=description,
+            notification_arns=notification_arns,
+            tags=tags,
+            role_arn=role_arn,
+            client_token=client_token,
         )
-        stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")  # noqa: SLF001
-        try:
-            if missing:
-                raise ValidationError(message=_unsupported_reason(missing))
-            change_set.apply()
-        except Exception as error:  # noqa: BLE001 - recorded on the stack as AWS does
-            stack.status = "UPDATE_ROLLBACK_FAILED"
-            stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=str(error))  # noqa: SLF001
-            return False
-        stack.template = change_set.template
-        stack.parameters = change_set.parameters
-        stack._parse_template()  # noqa: SLF001
-        stack.output_map = stack._create_output_map()  # noqa: SLF001
-        stack.status = "UPDATE_COMPLETE"
-        stack._add_stack_event("UPDATE_COMPLETE")  # noqa: SLF001
-        return True
+        pseudo = pseudo_parameters(stack)
+        old = StackView(
+            stack.template_dict, parameter_values(stack.template_dict, stack.parameters), pseudo
+        )
+        new = StackView(template_dict, parameter_values(template_dict, parameters), pseudo)
+        instances = self._guarded(stack).instances() if stack.template_dict else {}
+        planned: list[moto_cfn.Change] = list(plan_changes(old, new, instances).changes)
+        change_set.changes = planned
+        if change_set_type == "UPDATE" and (old.template, old.parameters) == (
+            new.template,
+            new.parameters,
+        ):
+            change_set.status, change_set.execution_status = "FAILED", "UNAVAILABLE"
+            change_set.status_reason = NO_CHANGES
+        else:
+            change_set.status, change_set.execution_status = "CREATE_COMPLETE", "AVAILABLE"
+        self.change_sets[change_set.change_set_id] = change_set
+        return change_set.change_set_id, stack.stack_id
+
+    def _review_stack(
+        self,
+        name: str,
+        parameters: dict[str, str],
+        notification_arns: list[str] | None,
+        tags: dict[str, str] | None,
+        role_arn: str | None,
+    ) -> moto_cfn.Stack:
+        stack = moto_cfn.Stack(  # type: ignore[abstract]  # moto's Stack is concrete at runtime
+            stack_id=generate_stack_id(name, self.region_name, self.account_id),
+            name=name,
+            template={},  # moto's own marker for "no template yet"
+            parameters=parameters,
+            account_id=self.account_id,
+            region_name=self.region_name,
+            notification_arns=notification_arns,
+            tags=tags,
+            role_arn=role_arn,
+        )
+        self.stacks[stack.stack_id] = stack
+        stack_event(stack, "REVIEW_IN_PROGRESS", "User Initiated")
+        return stack
+
+    def _change_set(self, name: str) -> moto_cfn.ChangeSet:
+        found = self.change_sets.get(name) or next(
+            (c for c in reversed(self.change_sets.values()) if c.change_set_name == name), None
+        )
+        if found is None:
+            raise ChangeSetNotFoundError(name)
+        return found
+
+    def describe_change_set(self, change_set_name: str) -> moto_cfn.ChangeSet:
+        return self._change_set(change_set_name)
+
+    def delete_change_set(self, change_set_name: str) -> None:
+        del self.change_sets[self._change_set(change_set_name).change_set_id]
+
+    def execute_change_set(self, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = self._change_set(change_set_name)
+        if change_set.execution_status != "AVAILABLE":
+            # A retry of a call whose answer was lost lands here, as on AWS.
+            raise InvalidChangeSetStatusError(
+                change_set.change_set_id, str(change_set.execution_status)
+            )
+        stack = self.stacks[change_set.stack_id]
+        if change_set.change_set_type == "UPDATE" and stack.status not in UPDATABLE:
+            raise _not_updatable(stack)
+        change_set.execution_status = "EXECUTE_IN_PROGRESS"
+        for other in [c for c in self.change_sets.values() if c.stack_id == stack.stack_id]:
+            if other is not change_set:  # executing one invalidates the stack's others
+                del self.change_sets[other.change_set_id]
+        if change_set.change_set_type == "CREATE":
+            stack.template = change_set.template
+            stack.parameters = change_set.parameters
+            stack._parse_template()  # noqa: SLF001 - moto's own parse of the new template
+            stack.description = stack.template_dict.get("Description")
+            self._provision(stack)
+            succeeded = stack.status == "CREATE_COMPLETE"
+        else:
+            succeeded = StackUpdate(
+                stack, change_set.template, change_set.template_dict, change_set.parameters
+            ).run()
+        change_set.execution_status = "EXECUTE_COMPLETE" if succeeded else "EXECUTE_FAILED"
+
+    # -- internals -------------------------------------------------------------------
+
+    @staticmethod
+    def _guarded(stack: moto_cfn.Stack) -> GuardedResourceMap:
+        if isinstance(stack.resource_map, GuardedResourceMap):
+            return stack.resource_map
+        built = stack.resource_map._parsed_resources  # noqa: SLF001 - moto keeps instances here
+        guarded = guard_maps(stack)
+        guarded.instances().update(built)
+        return guarded
 
     def _provision(self, stack: moto_cfn.Stack) -> None:
         """Create every resource in dependency order; roll back on the first failure."""
-        stack.status = "CREATE_IN_PROGRESS"
-        stack._add_stack_event("CREATE_IN_PROGRESS", resource_status_reason="User Initiated")  # noqa: SLF001
+        stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
         resources = stack.template_dict.get("Resources", {})
         created: list[str] = []
         try:
+            resource_map = guard_maps(stack)
             order = creation_order(resources)
-        except ValidationError as error:
-            self._roll_back(
-                stack, created, failed=(stack.name, "AWS::CloudFormation::Stack", str(error))
-            )
+        except Exception as error:  # noqa: BLE001 - the stack fails with the reason, as on AWS
+            self._roll_back(stack, created, (stack.name, "AWS::CloudFormation::Stack", error))
             return
-        resource_map = stack.resource_map
         for logical_id in order:
             resource_type = resources[logical_id].get("Type", "")
             condition = resources[logical_id].get("Condition")
             if condition and not resource_map.lazy_condition_map[condition]:
                 continue
-            self._event(stack, logical_id, resource_type, "CREATE_IN_PROGRESS")
+            resource_event(stack, logical_id, resource_type, "CREATE_IN_PROGRESS")
             missing = unsupported_types([resource_type])
             try:
                 if missing:
-                    raise ValidationError(message=_unsupported_reason(missing))
-                instance = resource_map[logical_id]
+                    raise ValidationError(message=unsupported_reason(missing))
+                instance = resource_map.build(logical_id)
             except Exception as error:  # noqa: BLE001 - any failure fails the stack, with reason
-                self._roll_back(stack, created, failed=(logical_id, resource_type, _reason(error)))
+                self._roll_back(stack, created, (logical_id, resource_type, error))
                 return
             created.append(logical_id)
             physical = getattr(instance, "physical_resource_id", "") or ""
-            self._event(stack, logical_id, resource_type, "CREATE_COMPLETE", physical=physical)
+            resource_event(stack, logical_id, resource_type, "CREATE_COMPLETE", physical=physical)
         self._validate_export_uniqueness(stack)
         self.exports.update({export.name: export for export in stack.exports})
         stack.mark_creation_complete()
 
     def _roll_back(
-        self, stack: moto_cfn.Stack, created: list[str], failed: tuple[str, str, str]
+        self, stack: moto_cfn.Stack, created: list[str], failed: tuple[str, str, Exception]
     ) -> None:
-        logical_id, resource_type, reason = failed
-        self._event(stack, logical_id, resource_type, "CREATE_FAILED", reason=reason)
-        stack.status = "ROLLBACK_IN_PROGRESS"
-        stack._add_stack_event(  # noqa: SLF001
+        logical_id, resource_type, error = failed
+        reason = failure_reason(error)
+        resource_event(stack, logical_id, resource_type, "CREATE_FAILED", reason=reason)
+        stack_event(
+            stack,
             "ROLLBACK_IN_PROGRESS",
-            resource_status_reason=f"The following resource(s) failed to create: [{logical_id}]. "
+            f"The following resource(s) failed to create: [{logical_id}]. "
             "Rollback requested by user.",
         )
-        self._delete_resources(stack, created, keep_going=True)
-        stack.status = "ROLLBACK_COMPLETE"
-        stack._add_stack_event("ROLLBACK_COMPLETE")  # noqa: SLF001
+        resources = stack.template_dict.get("Resources", {})
+        instances = self._guarded(stack).instances() if stack.template_dict else {}
+        undeleted = []
+        for name in reversed(created):
+            body = resources[name]
+            if body.get("DeletionPolicy") == "Retain":  # RetainExceptOnCreate is deleted
+                instances.pop(name, None)
+                resource_event(stack, name, body["Type"], "DELETE_SKIPPED")
+            elif delete_resource(stack, name, body, instances.get(name)):
+                instances.pop(name, None)
+            else:
+                undeleted.append(name)
+        stack_event(stack, "ROLLBACK_FAILED" if undeleted else "ROLLBACK_COMPLETE")
         logger.warning("stack %s: %s failed: %s", stack.name, logical_id, reason)
 
-    def _delete_resources(
-        self, stack: moto_cfn.Stack, created: list[str], *, keep_going: bool = False
-    ) -> bool:
-        """Delete created resources, dependents first; True if all went (or were retained)."""
+    def _delete_all(self, stack: moto_cfn.Stack, retain: set[str]) -> list[str]:
+        """Delete the stack's resources, dependents first; the logical ids that failed."""
         resources = stack.template_dict.get("Resources", {})
-        parsed = stack.resource_map._parsed_resources  # noqa: SLF001 - where moto keeps instances
-        succeeded = True
+        instances = self._guarded(stack).instances()
+        needs = dependencies(resources)
+        failed: list[str] = []
+        kept: set[str] = set()
+        created = [r for r in creation_order(resources) if instances.get(r) is not None]
         for logical_id in reversed(created):
             body = resources[logical_id]
-            if body.get("DeletionPolicy") == "Retain":
-                parsed.pop(logical_id, None)
-                self._event(stack, logical_id, body["Type"], "DELETE_SKIPPED")
+            if any(logical_id in needs[other] for other in kept):
+                kept.add(logical_id)  # something still there needs it: it stays too
                 continue
-            self._event(stack, logical_id, body["Type"], "DELETE_IN_PROGRESS")
-            try:
-                stack.resource_map._delete_resource(parsed[logical_id], body)  # noqa: SLF001
-            except Exception as error:  # noqa: BLE001 - recorded as AWS does, with the reason
-                self._event(stack, logical_id, body["Type"], "DELETE_FAILED", reason=_reason(error))
-                succeeded = False
-                if keep_going:
-                    continue
-                return False
-            del parsed[logical_id]
-            self._event(stack, logical_id, body["Type"], "DELETE_COMPLETE")
-        return succeeded
-
-    @staticmethod
-    def _event(
-        stack: moto_cfn.Stack,
-        logical_id: str,
-        resource_type: str,
-        status: str,
-        *,
-        reason: str | None = None,
-        physical: str = "",
-    ) -> None:
-        stack.events.append(
-            moto_cfn.Event(
-                stack_id=stack.stack_id,
-                stack_name=stack.name,
-                logical_resource_id=logical_id,
-                physical_resource_id=physical,
-                resource_type=resource_type,
-                resource_status=status,
-                resource_status_reason=reason,
-                resource_properties=None,
-            )
-        )
+            if body.get("DeletionPolicy") in RETAINED or logical_id in retain:
+                instances.pop(logical_id, None)
+                resource_event(stack, logical_id, body["Type"], "DELETE_SKIPPED")
+                continue
+            if delete_resource(stack, logical_id, body, instances[logical_id]):
+                instances.pop(logical_id, None)
+            else:
+                failed.append(logical_id)
+                kept.add(logical_id)
+        return failed
 
 
-def _unsupported_reason(types: list[str]) -> str:
-    return (
-        f"Resource type(s) {', '.join(types)} not supported by the local cloud "
-        "(moto plus messaging.localcloud plug-ins)"
-    )
-
-
-def _reason(error: Exception) -> str:
-    message = getattr(error, "message", None) or str(error) or type(error).__name__
-    return f"{type(error).__name__}: {message}"
+def _text(value: Any) -> str:
+    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 def install() -> None:

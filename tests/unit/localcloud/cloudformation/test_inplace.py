@@ -1,0 +1,71 @@
+"""In-place updates that apply what they accept: roles, keys, tables."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from tests.support.cfn import apply
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+
+SECURITY = """
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: DESCRIPTION
+      EnableKeyRotation: ROTATION
+      KeyPolicy:
+        Version: '2012-10-17'
+        Statement: [{Effect: Allow, Principal: {AWS: '*'}, Action: 'kms:*', Resource: '*'}]
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: r
+      Description: DESCRIPTION
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - {Effect: Allow, Principal: {Service: firehose.amazonaws.com}, Action: 'sts:AssumeRole'}
+      Policies:
+        - PolicyName: POLICY
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement: [{Effect: Allow, Action: 's3:GetObject', Resource: '*'}]
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: t
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: PITR}
+Outputs:
+  KeyId: {Value: !Ref Key}
+"""
+
+
+def body(description: str, rotation: str, policy: str, pitr: str) -> str:
+    text = SECURITY.replace("DESCRIPTION", description).replace("ROTATION", rotation)
+    return text.replace("POLICY", policy).replace("PITR", pitr)
+
+
+def test_key_role_and_table_are_updated_in_place(cfn: CloudFormationClient, client: Any) -> None:
+    apply(cfn, "s", body("one", "false", "read", "false"))
+    key_id = cfn.describe_stacks(StackName="s")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    kms = client("kms")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "one"  # no HTTP 500
+    assert json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+
+    assert apply(cfn, "s", body("two", "true", "fetch", "true")) == "UPDATE_COMPLETE"
+
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "two"
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    iam = client("iam")
+    assert iam.get_role(RoleName="r")["Role"]["Description"] == "two"
+    assert iam.list_role_policies(RoleName="r")["PolicyNames"] == ["fetch"]
+    backups = client("dynamodb").describe_continuous_backups(TableName="t")
+    recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
