@@ -11,8 +11,7 @@ RetainExceptOnCreate, and there is no ContinueUpdateRollback.
 Here, as on AWS:
 
 - creation walks the resources in dependency order with per-resource events; the first
-  failure records `CREATE_FAILED` with the reason and rolls back (a resource whose
-  DeletionPolicy is Retain is kept; RetainExceptOnCreate is deleted), ending in
+  failure records `CREATE_FAILED` with the reason and rolls back (`lifecycle`), ending in
   `ROLLBACK_COMPLETE`, or `ROLLBACK_FAILED` if something could not be deleted;
 - `CreateChangeSet` plans every change (`changes`), refuses a name the stack already
   has unless the same `ClientToken` is retried (then it answers the same change set),
@@ -30,7 +29,6 @@ drift, no nested-stack change sets.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from moto.cloudformation import models as moto_cfn
@@ -46,26 +44,20 @@ from messaging.localcloud.cloudformation.errors import (
     ChangeSetNotFoundError,
     InvalidChangeSetStatusError,
 )
-from messaging.localcloud.cloudformation.events import (
-    failure_reason,
-    resource_event,
-    stack_event,
+from messaging.localcloud.cloudformation.events import stack_event
+from messaging.localcloud.cloudformation.lifecycle import (
+    create_resources,
+    delete_resources,
+    guarded,
 )
-from messaging.localcloud.cloudformation.maps import GuardedResourceMap, guard_maps
-from messaging.localcloud.cloudformation.resolve import creation_order, dependencies
-from messaging.localcloud.cloudformation.support import unsupported_reason, unsupported_types
 from messaging.localcloud.cloudformation.updates import (
-    RETAINED,
     StackUpdate,
     continue_rollback,
-    delete_resource,
     pseudo_parameters,
 )
 from messaging.localcloud.seams import use_backend
 
 __all__ = ["LocalChangeSet", "LocalCloudFormationBackend", "install"]
-
-logger = logging.getLogger(__name__)
 
 UPDATABLE = {
     "CREATE_COMPLETE",
@@ -198,14 +190,14 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
                 message=f"Invalid operation on stack [{stack.stack_id}]. RetainResources can "
                 "only be specified when the stack is in the DELETE_FAILED state."
             )
-        resources = self._guarded(stack)
+        resources = guarded(stack)
         if retain - set(resources.created()):
             raise ValidationError(
                 message="The specified resources to retain must be in a valid state. Do not "
                 "specify resources that are in the DELETE_COMPLETE state."
             )
         stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
-        failed = self._delete_all(stack, retain)
+        failed = delete_resources(stack, retain)
         if failed:
             stack_event(
                 stack,
@@ -288,7 +280,7 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
             stack.template_dict, parameter_values(stack.template_dict, stack.parameters), pseudo
         )
         new = StackView(template_dict, parameter_values(template_dict, parameters), pseudo)
-        instances = self._guarded(stack).instances() if stack.template_dict else {}
+        instances = guarded(stack).instances() if stack.template_dict else {}
         planned: list[moto_cfn.Change] = list(plan_changes(old, new, instances).changes)
         change_set.changes = planned
         if change_set_type == "UPDATE" and (old.template, old.parameters) == (
@@ -368,97 +360,11 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
 
     # -- internals -------------------------------------------------------------------
 
-    @staticmethod
-    def _guarded(stack: moto_cfn.Stack) -> GuardedResourceMap:
-        if isinstance(stack.resource_map, GuardedResourceMap):
-            return stack.resource_map
-        built = stack.resource_map._parsed_resources  # noqa: SLF001 - moto keeps instances here
-        guarded = guard_maps(stack)
-        guarded.instances().update(built)
-        return guarded
-
     def _provision(self, stack: moto_cfn.Stack) -> None:
-        """Create every resource in dependency order; roll back on the first failure."""
-        stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
-        resources = stack.template_dict.get("Resources", {})
-        created: list[str] = []
-        try:
-            resource_map = guard_maps(stack)
-            order = creation_order(resources)
-        except Exception as error:  # noqa: BLE001 - the stack fails with the reason, as on AWS
-            self._roll_back(stack, created, (stack.name, "AWS::CloudFormation::Stack", error))
-            return
-        for logical_id in order:
-            resource_type = resources[logical_id].get("Type", "")
-            condition = resources[logical_id].get("Condition")
-            if condition and not resource_map.lazy_condition_map[condition]:
-                continue
-            resource_event(stack, logical_id, resource_type, "CREATE_IN_PROGRESS")
-            missing = unsupported_types([resource_type])
-            try:
-                if missing:
-                    raise ValidationError(message=unsupported_reason(missing))
-                instance = resource_map.build(logical_id)
-            except Exception as error:  # noqa: BLE001 - any failure fails the stack, with reason
-                self._roll_back(stack, created, (logical_id, resource_type, error))
-                return
-            created.append(logical_id)
-            physical = getattr(instance, "physical_resource_id", "") or ""
-            resource_event(stack, logical_id, resource_type, "CREATE_COMPLETE", physical=physical)
-        self._validate_export_uniqueness(stack)
-        self.exports.update({export.name: export for export in stack.exports})
-        stack.mark_creation_complete()
-
-    def _roll_back(
-        self, stack: moto_cfn.Stack, created: list[str], failed: tuple[str, str, Exception]
-    ) -> None:
-        logical_id, resource_type, error = failed
-        reason = failure_reason(error)
-        resource_event(stack, logical_id, resource_type, "CREATE_FAILED", reason=reason)
-        stack_event(
-            stack,
-            "ROLLBACK_IN_PROGRESS",
-            f"The following resource(s) failed to create: [{logical_id}]. "
-            "Rollback requested by user.",
-        )
-        resources = stack.template_dict.get("Resources", {})
-        instances = self._guarded(stack).instances() if stack.template_dict else {}
-        undeleted = []
-        for name in reversed(created):
-            body = resources[name]
-            if body.get("DeletionPolicy") == "Retain":  # RetainExceptOnCreate is deleted
-                instances.pop(name, None)
-                resource_event(stack, name, body["Type"], "DELETE_SKIPPED")
-            elif delete_resource(stack, name, body, instances.get(name)):
-                instances.pop(name, None)
-            else:
-                undeleted.append(name)
-        stack_event(stack, "ROLLBACK_FAILED" if undeleted else "ROLLBACK_COMPLETE")
-        logger.warning("stack %s: %s failed: %s", stack.name, logical_id, reason)
-
-    def _delete_all(self, stack: moto_cfn.Stack, retain: set[str]) -> list[str]:
-        """Delete the stack's resources, dependents first; the logical ids that failed."""
-        resources = stack.template_dict.get("Resources", {})
-        instances = self._guarded(stack).instances()
-        needs = dependencies(resources)
-        failed: list[str] = []
-        kept: set[str] = set()
-        created = [r for r in creation_order(resources) if instances.get(r) is not None]
-        for logical_id in reversed(created):
-            body = resources[logical_id]
-            if any(logical_id in needs[other] for other in kept):
-                kept.add(logical_id)  # something still there needs it: it stays too
-                continue
-            if body.get("DeletionPolicy") in RETAINED or logical_id in retain:
-                instances.pop(logical_id, None)
-                resource_event(stack, logical_id, body["Type"], "DELETE_SKIPPED")
-                continue
-            if delete_resource(stack, logical_id, body, instances[logical_id]):
-                instances.pop(logical_id, None)
-            else:
-                failed.append(logical_id)
-                kept.add(logical_id)
-        return failed
+        if create_resources(stack):
+            self._validate_export_uniqueness(stack)
+            self.exports.update({export.name: export for export in stack.exports})
+            stack.mark_creation_complete()
 
 
 def _text(value: Any) -> str:
