@@ -11,6 +11,7 @@ import itertools
 import pytest
 
 from messaging.localcloud.server import LocalCloud
+from messaging.ops import stack
 from messaging.ops.aws import Aws
 from messaging.ops.settings import Settings
 
@@ -30,3 +31,11 @@ def aws(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> Aws:
 def name_prefix() -> str:
     """A NamePrefix (and stack name stem) no other test uses."""
     return f"t{next(_names)}-"
+
+
+@pytest.fixture
+def destroy_clients(aws: Aws) -> stack.DestroyClients:
+    """The clients `stack.destroy` and `stack.inventory` need."""
+    return stack.DestroyClients(
+        aws.cloudformation(), aws.s3(), aws.dynamodb(), aws.sqs(), aws.client("kms")
+    )

@@ -184,22 +184,55 @@ def test_redeploying_the_same_template_changes_nothing(
     assert result.outputs == stack.read_outputs(aws.cloudformation(), f"{name_prefix}messaging")
 
 
-def test_destroy_empties_the_lake_and_removes_everything(
-    aws: Aws, outputs: stack.StackOutputs, name_prefix: str
+def test_destroy_counts_the_data_then_removes_everything_the_policies_retain(
+    aws: Aws,
+    outputs: stack.StackOutputs,
+    name_prefix: str,
+    destroy_clients: stack.DestroyClients,
 ) -> None:
+    name = f"{name_prefix}messaging"
     aws.s3().put_object(Bucket=outputs.LakeBucketName, Key="landing_date=x/obj", Body=b"{}")
-    existed, deleted = stack.destroy(
-        aws.cloudformation(), aws.s3(), f"{name_prefix}messaging", sleep=lambda _: None
+    aws.dynamodb().put_item(TableName=outputs.OrdersTableName, Item={"consumer_id": {"S": "c-1"}})
+    found = stack.inventory(destroy_clients, name)
+    assert found is not None
+    assert sorted(found.tables) == [
+        ("OrdersConsumersTable", outputs.OrdersTableName, 1),
+        ("PaymentsAccountsTable", outputs.PaymentsTableName, 0),
+    ]
+    [lake] = [b for b in found.buckets if not b.access_logs]
+    [logs] = [b for b in found.buckets if b.access_logs]  # the lake's logging target
+    assert (lake.name, lake.objects) == (outputs.LakeBucketName, 1)
+    assert logs.objects >= 1  # the access log of putting the object, counted apart
+    assert len(found.queues) == 4
+
+    done = stack.destroy(destroy_clients, name, found=found, sleep=lambda _: None)
+
+    assert done.existed
+    assert done.objects_deleted >= 2  # our object, and the access log of putting it
+    # Tables, buckets and key are RetainExceptOnCreate: the stack deletion kept them,
+    # and destroy deleted them itself.
+    assert sorted(done.deleted) == sorted(
+        [
+            "OrdersConsumersTable",
+            "PaymentsAccountsTable",
+            "LakeBucket",
+            "AccessLogsBucket",
+            "TablesKey",
+        ]
     )
-    assert existed
-    assert deleted >= 2  # our object, and the access log of putting it
     names = [b["Name"] for b in aws.s3().list_buckets()["Buckets"]]
     assert outputs.LakeBucketName not in names
-    assert f"{outputs.LakeBucketName.split('consumer-lake')[0]}lake-logs" not in " ".join(names)
+    assert logs.name not in names
+    tables = aws.dynamodb().list_tables()["TableNames"]
+    assert outputs.OrdersTableName not in tables
+    assert outputs.PaymentsTableName not in tables
+    [key] = found.keys
+    state = destroy_clients.kms.describe_key(KeyId=key[1])["KeyMetadata"]["KeyState"]
+    assert state == "PendingDeletion"
     topics = [t["TopicArn"] for t in aws.sns().list_topics()["Topics"]]
     assert outputs.TopicArn not in topics
     with pytest.raises(stack.StackError, match="does not exist"):
-        stack.read_outputs(aws.cloudformation(), f"{name_prefix}messaging")
+        stack.read_outputs(aws.cloudformation(), name)
 
 
 def test_hardening_in_the_template_is_applied_not_ignored(

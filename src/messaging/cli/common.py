@@ -153,10 +153,10 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def print_event(event: stack.StackEvent) -> None:
+def print_event(event: stack.StackEvent, console: Console = out) -> None:
     colour = "red" if event.failed else ("green" if event.status.endswith("COMPLETE") else "cyan")
-    reason = f"  [red]{event.reason}[/red]" if event.reason and event.failed else ""
-    out.print(
+    reason = f"  [red]{escape(event.reason)}[/red]" if event.reason and event.failed else ""
+    console.print(
         f"  [{colour}]{event.status:<20}[/{colour}] {event.logical_id:<24} "
         f"[dim]{event.resource_type}[/dim]{reason}",
         soft_wrap=True,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from messaging.cli.common import (
     DEFAULT_TEMPLATE,
@@ -34,8 +36,9 @@ from messaging.cli.common import (
     settings_from,
     stop_on_signals,
 )
+from messaging.cli.stack_view import print_inventory, print_preview
 from messaging.ops import stack
-from messaging.ops.aws import Aws
+from messaging.ops.aws import Aws, default_config
 from messaging.ops.settings import DEFAULT_STACK_NAME, Settings
 
 if TYPE_CHECKING:
@@ -44,30 +47,69 @@ if TYPE_CHECKING:
 __all__ = ["deploy", "destroy", "outputs", "up"]
 
 
-def _deploy(aws: Aws, stack_name: str, template: Path, parameters: list[str]) -> dict[str, str]:
+DEPLOY_ATTEMPTS = 10  # deploys run rarely and CloudFormation throttles: retry harder
+
+
+def _deploy(
+    aws: Aws,
+    stack_name: str,
+    template: Path,
+    parameters: list[str],
+    flags: DeployFlags | None = None,
+) -> dict[str, str]:
+    """Deploy and show it happening; every failure is one line saying what to do."""
+    flags = flags or DeployFlags()
     body = template.read_text(encoding="utf-8")
     try:
         params = stack.parse_parameters(parameters, stack.template_parameters(body))
-        out.print(
-            f"Deploying stack [bold]{stack_name}[/bold] to {aws.settings.endpoint_url or 'AWS'}"
-            f" ({aws.region}) ..."
+        target = aws.settings.endpoint_url or "AWS"
+        err.print(f"Deploying stack [bold]{stack_name}[/bold] to {target} ({aws.region}) ...")
+        result = stack.deploy(
+            aws.cloudformation(),
+            stack_name,
+            body,
+            params,
+            reset_parameters=flags.reset_parameters,
+            allow_data_loss=flags.allow_data_loss,
+            continue_rollback=flags.continue_rollback,
+            skip_resources=flags.skip_resources,
+            on_event=lambda event: print_event(event, console=err if flags.as_json else out),
         )
-        result = stack.deploy(aws.cloudformation(), stack_name, body, params, on_event=print_event)
     except stack.DeployError as error:
-        err.print(f"[red]deploy failed:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True, highlight=False)
         for event in error.events:
             err.print(
                 f"  [red]{event.status}[/red] {event.resource_type} {event.logical_id}: "
-                f"{event.reason}"
+                f"{escape(str(event.reason))}",
+                soft_wrap=True,
+                highlight=False,
             )
         raise typer.Exit(1) from error
     except stack.StackError as error:
         raise fail(str(error)) from error
-    if not result.changed:
+    for note in result.notes:
+        err.print(f"[dim]note: {escape(note)}[/dim]", soft_wrap=True, highlight=False)
+    if result.kept:
+        err.print(f"[dim]Kept current values: {', '.join(result.kept)}[/dim]", soft_wrap=True)
+    if flags.as_json:
+        sys.stdout.write(json.dumps(_result_data(result), indent=2) + "\n")
+    elif not result.changed:
         out.print("[green]No changes[/green]: the stack already matches the template.")
     else:
         out.print(f"[green]{result.status}[/green]")
     return result.outputs
+
+
+def _result_data(result: stack.DeployResult) -> dict[str, Any]:
+    return {
+        "stack_name": result.stack_name,
+        "status": result.status,
+        "changed": result.changed,
+        "kept": result.kept,
+        "notes": result.notes,
+        "changes": [c.model_dump(mode="json") for c in result.changes],
+        "outputs": result.outputs,
+    }
 
 
 @app.command()
@@ -160,6 +202,19 @@ def _serve(
         pass
 
 
+@dataclass(frozen=True)
+class DeployFlags:
+    reset_parameters: bool = False
+    allow_data_loss: bool = False
+    continue_rollback: bool = False
+    skip_resources: list[str] = field(default_factory=list)
+    as_json: bool = False
+
+
+def _deploy_aws(settings: Settings) -> Aws:
+    return Aws(settings, config=default_config(max_attempts=DEPLOY_ATTEMPTS))
+
+
 @app.command()
 def deploy(
     stack_name: StackName = None,
@@ -168,19 +223,91 @@ def deploy(
     profile: Profile = None,
     parameter: Parameters = None,
     template: Template = DEFAULT_TEMPLATE,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show every change (action, resource, type, Replacement, properties) "
+            "and change nothing.",
+        ),
+    ] = False,
+    allow_data_loss: Annotated[
+        bool,
+        typer.Option(
+            "--allow-data-loss",
+            help="Deploy even if a table, bucket or queue would be replaced or removed "
+            "(refused otherwise, naming each one and why).",
+        ),
+    ] = False,
+    reset_parameters: Annotated[
+        bool,
+        typer.Option(
+            "--reset-parameters",
+            help="Parameters not given go back to their defaults (by default they keep "
+            "the stack's current values).",
+        ),
+    ] = False,
+    continue_rollback: Annotated[
+        bool,
+        typer.Option(
+            "--continue-rollback",
+            help="First continue a failed rollback (UPDATE_ROLLBACK_FAILED), then deploy.",
+        ),
+    ] = False,
+    skip_resource: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skip-resource",
+            metavar="LOGICAL_ID",
+            help="With --continue-rollback: a resource that cannot be rolled back; "
+            "CloudFormation leaves it as it is. Repeat for several.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the preview or the result as JSON on stdout.")
+    ] = False,
 ) -> None:
     """Create or update the stack through a change set, showing progress.
 
-    An update with nothing to change is not an error. A failed deploy prints the
-    events that say why.
+    Parameters you do not pass keep the stack's current values (--reset-parameters puts
+    them back to the defaults). An update that would replace or remove a table, bucket
+    or queue is refused unless --allow-data-loss. An update with nothing to change is
+    not an error. A failed deploy prints the events that say why; a stack left in
+    ROLLBACK_COMPLETE by a failed first deploy is deleted and created again.
 
-    Example: messaging deploy --parameter BufferIntervalSeconds=60
+    Example: messaging deploy --parameter BufferIntervalSeconds=120 --dry-run
     """
     settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
-    outputs = guard(lambda: _deploy(Aws(settings), settings.stack_name, template, parameter or []))
-    print_outputs(outputs)
+    if skip_resource and not continue_rollback:
+        raise fail("--skip-resource goes with --continue-rollback", code=2)
+    aws = _deploy_aws(settings)
+    if dry_run:
+        _preview(aws, settings.stack_name, template, parameter or [], reset_parameters, as_json)
+        return
+    flags = DeployFlags(
+        reset_parameters, allow_data_loss, continue_rollback, skip_resource or [], as_json
+    )
+    outputs = guard(lambda: _deploy(aws, settings.stack_name, template, parameter or [], flags))
+    if not as_json:
+        print_outputs(outputs)
+
+
+def _preview(
+    aws: Aws, stack_name: str, template: Path, parameters: list[str], reset: bool, as_json: bool
+) -> None:
+    body = template.read_text(encoding="utf-8")
+
+    def run() -> stack.Preview:
+        params = stack.parse_parameters(parameters, stack.template_parameters(body))
+        return stack.preview(aws.cloudformation(), stack_name, body, params, reset_parameters=reset)
+
+    preview = guard(run)
+    if as_json:
+        sys.stdout.write(json.dumps(preview.model_dump(mode="json"), indent=2) + "\n")
+    else:
+        print_preview(out, preview)
 
 
 @app.command()
@@ -190,30 +317,64 @@ def destroy(
     region: Region = None,
     profile: Profile = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    keep_data: Annotated[
+        bool,
+        typer.Option(
+            "--keep-data",
+            help="Delete the stack but keep its tables, buckets and key (the template "
+            "retains them); by default they are deleted too.",
+        ),
+    ] = False,
+    retain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--retain",
+            metavar="LOGICAL_ID",
+            help="For a stack whose deletion failed (DELETE_FAILED): a resource to leave "
+            "in place. Repeat for several.",
+        ),
+    ] = None,
 ) -> None:
-    """Delete the stack, after emptying its lake bucket (every object version).
+    """Delete the stack and, unless --keep-data, every table, bucket and message it holds.
+
+    It first says what data it will delete (items per table, objects in the lake, access
+    logs counted apart, messages in the queues), then asks. Buckets are emptied (every
+    object version) and deleted, tables deleted, the tables' key scheduled for deletion.
 
     Example: messaging destroy --stack-name messaging-dev --yes
     """
     settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
-    if not yes:
-        typer.confirm(
-            f"Delete stack {settings.stack_name} and every object in its lake?", abort=True
-        )
-    aws = Aws(settings)
-    existed, objects = guard(
-        lambda: stack.destroy(
-            aws.cloudformation(), aws.s3(), settings.stack_name, on_event=print_event
-        )
+    aws = _deploy_aws(settings)
+    clients = stack.DestroyClients(
+        aws.cloudformation(), aws.s3(), aws.dynamodb(), aws.sqs(), aws.client("kms")
     )
-    if not existed:
+    found = guard(lambda: stack.inventory(clients, settings.stack_name))
+    if found is None:
         out.print(f"Stack {settings.stack_name} does not exist; nothing to do.")
         return
-    out.print(
-        f"[green]Deleted[/green] stack {settings.stack_name} ({objects} lake objects removed)."
+    print_inventory(out, found, keep_data=keep_data)
+    if not yes:
+        what = "(its data is kept)" if keep_data else "and all of this data"
+        typer.confirm(f"Delete stack {settings.stack_name} {what}?", abort=True)
+    result = guard(
+        lambda: stack.destroy(
+            clients,
+            settings.stack_name,
+            found=found,
+            retain=retain or [],
+            keep_data=keep_data,
+            on_event=print_event,
+        )
     )
+    out.print(
+        f"[green]Deleted[/green] stack {settings.stack_name} ({result.objects_deleted} objects "
+        f"removed; deleted after the stack: {', '.join(result.deleted) or 'nothing'}).",
+        soft_wrap=True,
+    )
+    if result.kept:
+        out.print(f"Kept: {', '.join(result.kept)}", soft_wrap=True)
 
 
 @app.command()
@@ -225,6 +386,8 @@ def outputs(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print the stack outputs (how every command finds its resources).
+
+    A stack that failed, or was never created, has none: it says so and what to do.
 
     Example: messaging outputs --json
     """

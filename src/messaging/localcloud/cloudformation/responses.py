@@ -1,8 +1,9 @@
 """The CloudFormation API requests moto reads incompletely, read in full.
 
 The gap it closes: moto's `CreateChangeSet` ignores `ClientToken` and answers HTTP 500
-for `UsePreviousValue` on a parameter the stack does not have; `DeleteStack` drops
-`RetainResources`; there is no `ContinueUpdateRollback`. This subclass of moto's
+for `UsePreviousValue` on a parameter the stack does not have; `ListChangeSets` lists
+every stack's change sets; `DeleteStack` drops `RetainResources`; there is no
+`ContinueUpdateRollback`. This subclass of moto's
 response class reads those parameters and passes them to the backend (`stacks`); the
 backend's `_url_module` routes CloudFormation requests here.
 """
@@ -84,6 +85,11 @@ class LocalCloudFormationResponse(CloudFormationResponse):
             client_token=self._get_param("ClientToken"),
         )
         return ActionResult({"Id": change_set_id, "StackId": stack_id})
+
+    def list_change_sets(self) -> ActionResult:
+        """The change sets of the stack asked for (moto listed every stack's)."""
+        summaries = self.backend.list_change_sets_of(self._get_param("StackName"))
+        return ActionResult({"Summaries": summaries})
 
     def delete_stack(self) -> ActionResult:
         self.backend.delete_stack(

@@ -325,6 +325,12 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
             raise ChangeSetNotFoundError(name)
         return found
 
+    def list_change_sets_of(self, stack_name: str) -> list[moto_cfn.ChangeSet]:
+        stack = self._live_stack(stack_name)
+        if stack is None:
+            raise ValidationError(stack_name)
+        return [c for c in self.change_sets.values() if c.stack_id == stack.stack_id]
+
     def describe_change_set(self, change_set_name: str) -> moto_cfn.ChangeSet:
         return self._change_set(change_set_name)
 

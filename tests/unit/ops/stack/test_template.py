@@ -1,4 +1,4 @@
-"""Template parameter handling, before anything reaches CloudFormation."""
+"""Template parameters, checked and listed before anything reaches CloudFormation."""
 
 from __future__ import annotations
 
@@ -62,6 +62,39 @@ def test_parse_parameters_rejects_what_cloudformation_would(pair: str, message: 
         stack.parse_parameters([pair], stack.template_parameters(TEMPLATE))
 
 
-def test_stack_outputs_names_the_missing_outputs() -> None:
-    with pytest.raises(ValueError, match="LakeBucketName"):
-        stack.StackOutputs.model_validate({"TopicArn": "arn"})
+DECLARED = stack.template_parameters(TEMPLATE)
+
+
+def test_an_update_keeps_every_parameter_that_is_not_given() -> None:
+    listed, kept = stack.parameter_list(
+        DECLARED,
+        {"BufferIntervalSeconds": "3"},
+        {"NamePrefix": "dev-", "BufferIntervalSeconds": "9"},
+    )
+    assert listed == [
+        {"ParameterKey": "BufferIntervalSeconds", "ParameterValue": "3"},
+        {"ParameterKey": "NamePrefix", "UsePreviousValue": True},
+    ]
+    assert kept == ["NamePrefix"]
+
+
+def test_a_create_and_a_reset_send_only_what_is_given() -> None:
+    given = {"NamePrefix": "dev-"}
+    assert stack.parameter_list(DECLARED, given, None) == (
+        [{"ParameterKey": "NamePrefix", "ParameterValue": "dev-"}],
+        [],
+    )
+    current = {"NamePrefix": "old-", "BufferIntervalSeconds": "9"}
+    listed, kept = stack.parameter_list(DECLARED, given, current, reset=True)
+    assert (listed, kept) == ([{"ParameterKey": "NamePrefix", "ParameterValue": "dev-"}], [])
+
+
+def test_a_parameter_new_in_the_template_takes_its_default_not_a_previous_value() -> None:
+    listed, kept = stack.parameter_list(DECLARED, {}, {"NamePrefix": "dev-"})
+    assert kept == ["NamePrefix"]  # BufferIntervalSeconds was not in the stack: its default
+    assert listed == [{"ParameterKey": "NamePrefix", "UsePreviousValue": True}]
+
+
+def test_an_undeclared_parameter_is_refused_before_anything_is_sent() -> None:
+    with pytest.raises(stack.StackError, match="unknown parameters"):
+        stack.parameter_list(DECLARED, {"Typo": "1"}, None)
