@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.support.processes import Running
@@ -17,6 +18,11 @@ pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
 RUN = ["--duration", "10", "--rate", "20", "--buffer-interval", "2"]
+CREDENTIALS = {
+    "region_name": "us-east-1",
+    "aws_access_key_id": "e2e",
+    "aws_secret_access_key": "e2e",
+}
 
 
 def environment(**extra: str) -> dict[str, str]:
@@ -59,9 +65,11 @@ def test_simulate_on_its_own_local_cloud_proves_every_event(tmp_path: Path) -> N
     assert chart.read_bytes().startswith(b"\x89PNG")
 
 
-def test_simulate_against_up_then_the_lake_query_matches(tmp_path: Path) -> None:
+def test_simulate_against_up_keeps_the_stack_as_it_is_then_the_lake_query_matches(
+    tmp_path: Path,
+) -> None:
     up = subprocess.Popen(
-        [str(BIN / "messaging"), "up", "--port", "0"],
+        [str(BIN / "messaging"), "up", "--port", "0", "--parameter", "BufferIntervalSeconds=2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -77,9 +85,18 @@ def test_simulate_against_up_then_the_lake_query_matches(tmp_path: Path) -> None
             AWS_ACCESS_KEY_ID="e2e",
             AWS_SECRET_ACCESS_KEY="e2e",
         )
+        cfn = boto3.client("cloudformation", endpoint_url=endpoint, **CREDENTIALS)  # type: ignore[call-overload]
+        before = cfn.describe_stacks(StackName="messaging")["Stacks"][0]["Parameters"]
         report_path = tmp_path / "r.json"
-        done = simulate(*RUN, "--report-json", str(report_path), env=env)
+        done = simulate(
+            "--duration", "10", "--rate", "20", "--report-json", str(report_path), env=env
+        )
         assert done.returncode == 0, done.stdout + done.stderr
+        # No parameter option: the stack is used as it is, and the run says what it found.
+        assert "Using stack messaging as it is" in done.stderr
+        assert "Firehose buffering: 2 s" in done.stderr
+        assert "waits up to 32 s for the lake" in done.stderr
+        assert cfn.describe_stacks(StackName="messaging")["Stacks"][0]["Parameters"] == before
         report = check_report(report_path)
         assert report["endpoint"] == endpoint
         query = subprocess.run(

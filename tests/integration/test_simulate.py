@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from messaging.localcloud.server import LocalCloud
@@ -34,3 +36,35 @@ def test_a_short_run_delivers_every_event_everywhere(cloud: LocalCloud, name_pre
     assert set(report.api_requests) >= {"producer", "orders", "payments", "control", "monitor"}
     assert simulation.samples[-1].published == report.produced
     assert {s.phase for s in simulation.samples} >= {"producing"}
+
+
+def test_an_existing_stack_is_used_as_it_is_and_changed_only_as_asked(
+    cloud: LocalCloud, name_prefix: str
+) -> None:
+    settings = Settings(
+        endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}as-is"
+    )
+
+    def deploy(**options: Any) -> tuple[list[str], int]:
+        notes: list[str] = []
+        simulation = Simulation(
+            settings,
+            SimulationOptions(name_prefix=name_prefix, **options),
+            placeholder_credentials=cloud.placeholder_credentials,
+            on_note=notes.append,
+        )
+        simulation._deploy()
+        return notes, simulation.buffer_interval
+
+    created, interval = deploy()
+    assert created[0] == f"Deploying stack {name_prefix}as-is for this run"
+    assert interval == 10  # a stack made for a run flushes the lake quickly
+    kept, interval = deploy()
+    assert kept[0] == f"Using stack {name_prefix}as-is as it is (CREATE_COMPLETE)"
+    assert kept[1].startswith("Firehose buffering: 10 s or 5 MiB")
+    changed, interval = deploy(buffer_interval=3)
+    assert changed[0] == (
+        f"Changing stack {name_prefix}as-is, as asked: BufferIntervalSeconds 10 -> 3 "
+        "(it stays that way after the run)"
+    )
+    assert interval == 3

@@ -61,18 +61,29 @@ def simulate(
     duration: Annotated[float, typer.Option(min=1, help="Seconds of producing.")] = 30.0,
     seed: Annotated[int | None, typer.Option(help="Reproducible events (ids included).")] = None,
     buffer_interval: Annotated[
-        int, typer.Option(min=0, max=900, help="Firehose BufferIntervalSeconds for this run.")
-    ] = 10,
+        int | None,
+        typer.Option(
+            min=0,
+            max=900,
+            help="Set the stack's Firehose BufferIntervalSeconds (default: an existing "
+            "stack's is kept; a new stack gets 10).",
+        ),
+    ] = None,
     buffer_size_mb: Annotated[
-        int, typer.Option(min=1, max=128, help="Firehose BufferSizeMB for this run.")
-    ] = 5,
+        int | None,
+        typer.Option(
+            min=1,
+            max=128,
+            help="Set the stack's Firehose BufferSizeMB (default: kept; a new stack gets 5).",
+        ),
+    ] = None,
     visibility_timeout: Annotated[
         int | None,
         typer.Option(
             min=1,
             max=43200,
-            help="The queues' VisibilityTimeoutSeconds: how long a lost "
-            "receive hides a message (default: the stack's, 30).",
+            help="Set the queues' VisibilityTimeoutSeconds: how long a lost "
+            "receive hides a message (default: the stack's is kept; a new stack gets 30).",
         ),
     ] = None,
     concurrency: Annotated[
@@ -102,10 +113,11 @@ def simulate(
     """Run the whole system and prove that every event reached every destination.
 
     With no endpoint (and no --aws) it starts the local cloud in-process on a free port.
-    It deploys the stack with the buffering given, runs the producer and both services
-    at once under a live view, then drains the queues, waits for Firehose to flush, and
-    verifies every produced event in both stores and in the lake. Exit status 0 only if
-    nothing was lost and no effect was applied twice.
+    An existing stack is used as it is (it says which buffering it found); a parameter
+    option (--buffer-interval, ...) changes the stack, and it says so. It runs the
+    producer and both services at once under a live view, then drains the queues, waits
+    for Firehose to flush, and verifies every produced event in both stores and the lake.
+    Exit status 0 only if nothing was lost and no effect was applied twice.
 
     The fault options make the in-process local cloud slow and unreliable the way AWS
     can be; the run must still lose nothing.
@@ -175,6 +187,7 @@ def _run(
             placeholder_credentials=credentials,
             on_sample=lambda _: live.update(render(simulation.samples, options.duration)),
             on_event=print_event,
+            on_note=lambda note: err.print(f"[dim]{note}[/dim]", soft_wrap=True, highlight=False),
         )
         with stop_on_signals() as stop:
             report = guard(lambda: simulation.run(stop))

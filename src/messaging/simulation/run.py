@@ -1,11 +1,11 @@
 """The main job: produce, consume, land in the lake, and prove nothing was lost.
 
-A simulation deploys the stack with the buffering it was asked for, then runs the
-producer and both services at once while a sampler records the system every second
-(for the live view and the chart). When the duration is over it stops producing,
-waits for the queues to drain and for Firehose to flush, stops the services, and reads
-every destination back (`verify`). It does not know whether it talks to AWS or to the
-local cloud: only the endpoint differs.
+A simulation uses an existing stack as it is (it changes a parameter only when asked,
+and says so) or creates one, then runs the producer and both services at once while a
+sampler records the system every second (for the live view and the chart). When the
+duration is over it stops producing, waits for the queues to drain and for Firehose to
+flush, stops the services, and reads every destination back (`verify`). It does not
+know whether it talks to AWS or to the local cloud: only the endpoint differs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from messaging.core.events import ConsumerCreated
 from messaging.core.metrics import percentile
 from messaging.core.services import SERVICES
 from messaging.ops import stack, status
-from messaging.ops.aws import Aws
+from messaging.ops.aws import Aws, default_config
 from messaging.ops.settings import Settings
 from messaging.producer import Producer, ProducerStats
 from messaging.producer.fakes import ConsumerFactory
@@ -35,14 +35,20 @@ if TYPE_CHECKING:
 
 __all__ = ["Sample", "Simulation", "SimulationOptions"]
 
+NEW_STACK_BUFFER_INTERVAL = 10  # a stack created for a run flushes the lake quickly
+LAKE_GRACE = 30  # seconds past the buffer interval to wait for the last lake object
+USABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
+DEPLOY_ATTEMPTS = 10
+
 
 @dataclass(frozen=True)
 class SimulationOptions:
     rate: float = 50.0
     duration: float = 30.0
     seed: int | None = None
-    buffer_interval: int = 10
-    buffer_size_mb: int = 5
+    # Stack parameters; None keeps an existing stack's value (new stack: 10 s, 5 MiB).
+    buffer_interval: int | None = None
+    buffer_size_mb: int | None = None
     concurrency: int = 4
     drain_timeout: float = 300.0  # queues must empty within this, after producing stops
     sample_every: float = 1.0
@@ -85,11 +91,14 @@ class Simulation:
         placeholder_credentials: tuple[str, str] | None = None,
         on_sample: Callable[[Sample], None] = lambda _: None,
         on_event: Callable[[stack.StackEvent], None] = lambda _: None,
+        on_note: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.settings = settings
         self.options = options
         self.on_sample = on_sample
         self.on_event = on_event
+        self.on_note = on_note
+        self.buffer_interval = NEW_STACK_BUFFER_INTERVAL  # the stack's, once deployed
         self.samples: list[Sample] = []
         self.lake_objects: list[lake.LakeObject] = []
         self._credentials = placeholder_credentials
@@ -141,19 +150,52 @@ class Simulation:
 
     # -- phases --------------------------------------------------------------------
 
-    def _deploy(self) -> stack.StackOutputs:
-        template = stack.default_template_path().read_text(encoding="utf-8")
-        parameters = {
-            "BufferIntervalSeconds": str(self.options.buffer_interval),
-            "BufferSizeMB": str(self.options.buffer_size_mb),
+    def _asked(self) -> dict[str, str]:
+        """The stack parameters this run was explicitly asked for."""
+        asked = {
+            "NamePrefix": self.options.name_prefix or None,
+            "BufferIntervalSeconds": self.options.buffer_interval,
+            "BufferSizeMB": self.options.buffer_size_mb,
+            "VisibilityTimeoutSeconds": self.options.visibility_timeout,
         }
-        if self.options.name_prefix:  # unset keeps an existing stack's names unchanged
-            parameters["NamePrefix"] = self.options.name_prefix
-        if self.options.visibility_timeout is not None:
-            parameters["VisibilityTimeoutSeconds"] = str(self.options.visibility_timeout)
-        cfn = self._aws("control").cloudformation()
-        stack.deploy(cfn, self.settings.stack_name, template, parameters, on_event=self.on_event)
-        return stack.stack_outputs(cfn, self.settings.stack_name)
+        return {key: str(value) for key, value in asked.items() if value is not None}
+
+    def _deploy(self) -> stack.StackOutputs:
+        """Use an existing stack as it is; create one, or change a parameter, only if asked."""
+        if "deploy" not in self._sessions:  # counted with the run's other requests
+            self._sessions["deploy"] = Aws(
+                self.settings,
+                config=default_config(max_attempts=DEPLOY_ATTEMPTS),
+                placeholder_credentials=self._credentials,
+            )
+        cfn = self._sessions["deploy"].cloudformation()
+        name, asked = self.settings.stack_name, self._asked()
+        template = stack.default_template_path().read_text(encoding="utf-8")
+        existing = stack.describe_stack(cfn, name)
+        if existing is not None and existing["StackStatus"] in USABLE:
+            current = stack.stack_parameters(existing)
+            changing = {key: value for key, value in asked.items() if current.get(key) != value}
+            if changing:
+                self.on_note(
+                    f"Changing stack {name}, as asked: "
+                    + ", ".join(f"{k} {current.get(k)} -> {v}" for k, v in changing.items())
+                    + " (it stays that way after the run)"
+                )
+                stack.deploy(cfn, name, template, changing, on_event=self.on_event)
+            else:
+                self.on_note(f"Using stack {name} as it is ({existing['StackStatus']})")
+        else:
+            parameters = {"BufferIntervalSeconds": str(NEW_STACK_BUFFER_INTERVAL), **asked}
+            self.on_note(f"Deploying stack {name} for this run")
+            stack.deploy(cfn, name, template, parameters, on_event=self.on_event)
+        found = stack.stack_parameters(stack.describe_stack(cfn, name) or {})
+        self.buffer_interval = int(found.get("BufferIntervalSeconds", NEW_STACK_BUFFER_INTERVAL))
+        self.on_note(
+            f"Firehose buffering: {self.buffer_interval} s or {found.get('BufferSizeMB', '?')} "
+            "MiB, whichever comes first; after producing, the run waits up to "
+            f"{self.buffer_interval + LAKE_GRACE} s for the lake"
+        )
+        return stack.stack_outputs(cfn, name)
 
     def _workers(self, outputs: stack.StackOutputs) -> dict[str, Worker]:
         values = outputs.model_dump()
@@ -217,7 +259,7 @@ class Simulation:
         """Poll the lake until every produced event is there, or the buffer surely flushed."""
         scan = LakeScan()
         s3 = self._aws("control").s3()
-        deadline = time.monotonic() + self.options.buffer_interval + 30
+        deadline = time.monotonic() + self.buffer_interval + LAKE_GRACE
         while True:
             found = scan.scan(s3, outputs.LakeBucketName)
             if set(run.produced) <= found or time.monotonic() > deadline or stop.is_set():
