@@ -1,8 +1,10 @@
-"""`messaging deploy | outputs | destroy` as subprocesses against a local cloud."""
+"""`messaging deploy | outputs | destroy`: bad input and help, as subprocesses.
+
+Deploying, previewing, failing and destroying a stack end to end: test_deploy_safety.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -33,38 +35,6 @@ def run(
     )
 
 
-def test_deploy_is_idempotent_outputs_are_readable_and_destroy_cleans_up(
-    cloud: LocalCloud,
-) -> None:
-    name = ["--stack-name", "cli-e2e"]
-    first = run(cloud, "deploy", *name, "--parameter", "NamePrefix=cli-")
-    assert first.returncode == 0, first.stderr
-    assert "CREATE_COMPLETE" in first.stdout
-    assert "AWS::KinesisFirehose::DeliveryStream" in first.stdout  # progress per resource
-
-    again = run(cloud, "deploy", *name, "--parameter", "NamePrefix=cli-")
-    assert again.returncode == 0, again.stderr
-    assert "No changes" in again.stdout
-
-    shown = run(cloud, "outputs", *name, "--json")
-    assert shown.returncode == 0, shown.stderr
-    outputs = json.loads(shown.stdout)
-    assert outputs["OrdersTableName"] == "cli-orders-consumers"
-    assert len(outputs) == 10  # the contract of DESIGN.md, plus AccessLogsBucketName
-
-    declined = run(cloud, "destroy", *name, stdin="n\n")
-    assert declined.returncode != 0
-    assert run(cloud, "outputs", *name).returncode == 0  # still there
-
-    destroyed = run(cloud, "destroy", *name, "--yes")
-    assert destroyed.returncode == 0, destroyed.stderr
-    assert "Deleted stack cli-e2e" in destroyed.stdout
-
-    gone = run(cloud, "outputs", *name)
-    assert gone.returncode == 1
-    assert "does not exist" in gone.stderr
-
-
 def test_bad_input_gets_a_clear_error_and_no_traceback(cloud: LocalCloud) -> None:
     typo = run(cloud, "deploy", "--stack-name", "cli-bad", "--parameter", "BufferSecs=3")
     assert typo.returncode == 1
@@ -74,6 +44,10 @@ def test_bad_input_gets_a_clear_error_and_no_traceback(cloud: LocalCloud) -> Non
     bad_name = run(cloud, "outputs", "--stack-name", "1-bad_name")
     assert bad_name.returncode == 2
     assert "stack name" in bad_name.stderr
+
+    misplaced = run(cloud, "deploy", "--skip-resource", "Queue")
+    assert misplaced.returncode == 2
+    assert misplaced.stderr.strip() == "error: --skip-resource goes with --continue-rollback"
 
     unreachable = run(cloud, "outputs", "--endpoint-url", "http://127.0.0.1:9")
     assert unreachable.returncode == 1
