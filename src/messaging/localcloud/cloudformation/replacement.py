@@ -69,6 +69,8 @@ REQUIRES_RECREATION: dict[tuple[str, str], RequiresRecreation] = {
     ("AWS::KinesisFirehose::DeliveryStream", "MSKSourceConfiguration"): ALWAYS,
     ("AWS::KinesisFirehose::DeliveryStream", "DatabaseSourceConfiguration"): ALWAYS,
     ("AWS::KinesisFirehose::DeliveryStream", "DirectPutSourceConfiguration"): ALWAYS,
+    # Outside infra.yaml, used by moto's own CloudFormation tests.
+    ("AWS::EC2::VPC", "CidrBlock"): ALWAYS,
 }
 
 MISSING: Any = object()  # a property that is not set (before or after)

@@ -232,11 +232,14 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
         validate_create_change_set(change_set_name)
         stack = self._live_stack(stack_name)
         if stack is not None:
+            # An executed change set's name may be used again (moto's own tests rely on it).
             same = next(
                 (
                     c
                     for c in self.change_sets.values()
-                    if c.stack_id == stack.stack_id and c.change_set_name == change_set_name
+                    if c.stack_id == stack.stack_id
+                    and c.change_set_name == change_set_name
+                    and c.execution_status not in ("EXECUTE_COMPLETE", "EXECUTE_FAILED")
                 ),
                 None,
             )
