@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
@@ -43,6 +44,7 @@ from messaging.ops.stack.model import (
 )
 from messaging.ops.stack.read import (
     describe_stack,
+    failure_cause,
     failure_hint,
     stack_events,
     stack_parameters,
@@ -122,7 +124,7 @@ def _stuck(cfn: CloudFormationClient, stack: dict[str, Any]) -> StackError:
     if stack["StackStatus"] == "UPDATE_ROLLBACK_FAILED":
         failures = _rollback_failures(cfn, str(stack["StackId"]))
         return DeployError(failure_hint(stack), failures)
-    return StackError(failure_hint(stack))
+    return StackError(failure_hint(stack, failure_cause(cfn, str(stack["StackId"]))))
 
 
 def _failure_message(stack_name: str, stack: dict[str, Any]) -> str:
@@ -140,6 +142,59 @@ def _failure_message(stack_name: str, stack: dict[str, Any]) -> str:
     return failure_hint(stack)
 
 
+@dataclass
+class _ChangeSet:
+    """A created change set, read in full."""
+
+    kind: Literal["CREATE", "UPDATE"]
+    kept: list[str]
+    change_set_id: str
+    stack_id: str
+    described: dict[str, Any]
+
+    @property
+    def no_changes(self) -> bool:
+        reason = str(self.described.get("StatusReason", ""))
+        return self.described["Status"] == "FAILED" and any(m in reason for m in NO_CHANGES)
+
+    @property
+    def changes(self) -> list[ResourceChange]:
+        return [
+            ResourceChange.from_api(c["ResourceChange"])
+            for c in self.described.get("Changes", [])
+            if "ResourceChange" in c
+        ]
+
+
+def _create_change_set(
+    cfn: CloudFormationClient,
+    stack: dict[str, Any] | None,
+    stack_name: str,
+    template_body: str,
+    parameters: dict[str, str],
+    *,
+    reset: bool,
+    sleep: Sleep,
+    timeout: float,
+) -> _ChangeSet:
+    """CREATE for a stack that is not there (or only reviewed), else UPDATE keeping values."""
+    kind: Literal["CREATE", "UPDATE"] = (
+        "UPDATE" if stack is not None and stack["StackStatus"] != "REVIEW_IN_PROGRESS" else "CREATE"
+    )
+    current = stack_parameters(stack) if stack is not None and kind == "UPDATE" else None
+    declared = template_parameters(template_body)
+    listed, kept = parameter_list(declared, parameters, current, reset=reset)
+    change_set_id, stack_id = create_change_set(
+        cfn, stack_name, change_set_name(), template_body, listed, kind
+    )
+    try:
+        described = wait_change_set(cfn, change_set_id, sleep, timeout)
+    except Exception:
+        delete_change_set(cfn, change_set_id)
+        raise
+    return _ChangeSet(kind, kept, change_set_id, stack_id, described)
+
+
 def preview(
     cfn: CloudFormationClient,
     stack_name: str,
@@ -151,7 +206,6 @@ def preview(
     timeout: float = 1800.0,
 ) -> Preview:
     """Every change a deploy would make, with Replacement; nothing is changed."""
-    declared = template_parameters(template_body)
     stack = describe_stack(cfn, stack_name)
     status = str(stack["StackStatus"]) if stack else None
     if stack is not None and status in FAILED_CREATE:
@@ -175,37 +229,32 @@ def preview(
         or (str(status).endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS")
     ):
         raise StackError(failure_hint(stack) + "; preview once it has left that state")
-    kind: Literal["CREATE", "UPDATE"] = (
-        "UPDATE" if stack is not None and status != "REVIEW_IN_PROGRESS" else "CREATE"
+    planned = _create_change_set(
+        cfn,
+        stack,
+        stack_name,
+        template_body,
+        parameters,
+        reset=reset_parameters,
+        sleep=sleep,
+        timeout=timeout,
     )
-    current = stack_parameters(stack) if stack is not None and kind == "UPDATE" else None
-    listed, kept = parameter_list(declared, parameters, current, reset=reset_parameters)
-    change_set_id, stack_id = create_change_set(
-        cfn, stack_name, change_set_name(), template_body, listed, kind
-    )
-    try:
-        described = wait_change_set(cfn, change_set_id, sleep, timeout)
-    finally:
-        delete_change_set(cfn, change_set_id)
-        if stack is None:  # the dry run made an empty REVIEW_IN_PROGRESS stack: remove it
-            cfn.delete_stack(StackName=stack_id)
-    reason = str(described.get("StatusReason", ""))
-    if described["Status"] == "FAILED" and not any(m in reason for m in NO_CHANGES):
+    delete_change_set(cfn, planned.change_set_id)
+    if stack is None:  # the dry run made an empty REVIEW_IN_PROGRESS stack: remove it
+        cfn.delete_stack(StackName=planned.stack_id)
+    if planned.described["Status"] == "FAILED" and not planned.no_changes:
+        reason = planned.described.get("StatusReason", "")
         raise DeployError(f"change set failed: {reason}", [])
-    changes = [
-        ResourceChange.from_api(c["ResourceChange"])
-        for c in described.get("Changes", [])
-        if "ResourceChange" in c
-    ]
+    changes = planned.changes
     return Preview(
         stack_name=stack_name,
-        change_set_type=kind,
+        change_set_type=planned.kind,
         status=status,
         parameters=parameters,
-        kept=kept,
+        kept=planned.kept,
         changes=changes,
-        risks=data_risks(changes) if kind == "UPDATE" else [],
-        no_changes=described["Status"] == "FAILED",
+        risks=data_risks(changes) if planned.kind == "UPDATE" else [],
+        no_changes=planned.no_changes,
     )
 
 
@@ -224,7 +273,6 @@ def deploy(
     timeout: float = 1800.0,
 ) -> DeployResult:
     """Create or update the stack through a change set and wait for it to settle."""
-    declared = template_parameters(template_body)
     notes: list[str] = []
     stack = _settled(cfn, stack_name, on_event, sleep, timeout)
     if stack is not None and stack["StackStatus"] == "UPDATE_ROLLBACK_FAILED":
@@ -242,37 +290,36 @@ def deploy(
         delete_and_wait(cfn, str(stack["StackId"]), on_event, sleep, timeout)
         notes.append(f"deleted the failed stack ({stack['StackStatus']}) to create it again")
         stack = None
-    kind: Literal["CREATE", "UPDATE"] = (
-        "UPDATE" if stack is not None and stack["StackStatus"] != "REVIEW_IN_PROGRESS" else "CREATE"
+    planned = _create_change_set(
+        cfn,
+        stack,
+        stack_name,
+        template_body,
+        parameters,
+        reset=reset_parameters,
+        sleep=sleep,
+        timeout=timeout,
     )
-    current = stack_parameters(stack) if stack is not None and kind == "UPDATE" else None
-    listed, kept = parameter_list(declared, parameters, current, reset=reset_parameters)
-    change_set_id, stack_id = create_change_set(
-        cfn, stack_name, change_set_name(), template_body, listed, kind
-    )
-    described = wait_change_set(cfn, change_set_id, sleep, timeout)
-    if described["Status"] == "FAILED":
-        delete_change_set(cfn, change_set_id)
-        reason = str(described.get("StatusReason", ""))
-        if any(marker in reason for marker in NO_CHANGES):
+    kept = planned.kept
+    if planned.described["Status"] == "FAILED":
+        delete_change_set(cfn, planned.change_set_id)
+        if planned.no_changes:
             status = str(stack["StackStatus"]) if stack else ""
             return DeployResult(
                 stack_name, status, changed=False, outputs=_outputs(stack), kept=kept, notes=notes
             )
+        reason = planned.described.get("StatusReason", "")
         raise DeployError(f"change set failed: {reason}; nothing was changed", [])
-    changes = [
-        ResourceChange.from_api(c["ResourceChange"])
-        for c in described.get("Changes", [])
-        if "ResourceChange" in c
-    ]
-    risks = data_risks(changes) if kind == "UPDATE" else []
+    changes = planned.changes
+    risks = data_risks(changes) if planned.kind == "UPDATE" else []
     if risks and not allow_data_loss:
-        delete_change_set(cfn, change_set_id)
+        delete_change_set(cfn, planned.change_set_id)
         raise DataLossRefusedError(stack_name, risks)
     # Everything this execution does happens after the change set was created: no need
     # to read the stack's whole history first.
-    watcher = Watcher(cfn, stack_id, on_event, sleep, since=described.get("CreationTime"))
-    note = execute_change_set(cfn, change_set_id)
+    since = planned.described.get("CreationTime")
+    watcher = Watcher(cfn, planned.stack_id, on_event, sleep, since=since)
+    note = execute_change_set(cfn, planned.change_set_id)
     if note:
         notes.append(note)
     final = watcher.wait(timeout)
