@@ -10,6 +10,11 @@ and deletes through moto, and updates through the service backend's own API.
 
 Each declares `UPDATABLE` (changes it applies) and `REMOVABLE` (properties it can take
 away); the stack engine fails any other in-place change with its name (`support`).
+
+Creating a queue or a topic whose name is taken fails, as CloudFormation does
+("Resource of type ... already exists"): the SQS and SNS APIs answer such a create with
+the existing one, and moto's models took it over, so the rollback of a failed stack then
+deleted another stack's queue or topic.
 Replacements (a new QueueName, TopicName, RoleName...) never reach these updates: the
 engine creates a new resource for them.
 """
@@ -23,10 +28,26 @@ from moto.core.common_models import CloudFormationModel
 from moto.iam.models import Role, iam_backends
 from moto.kms.models import Key, kms_backends
 from moto.sns.models import Topic, sns_backends
+from moto.sns.utils import make_arn_for_topic
 from moto.sqs.models import Queue, sqs_backends
 from moto.utilities.utils import get_partition
 
-__all__ = ["UpdatableKey", "UpdatableQueue", "UpdatableRole", "UpdatableTopic"]
+__all__ = [
+    "ResourceAlreadyExistsError",
+    "UpdatableKey",
+    "UpdatableQueue",
+    "UpdatableRole",
+    "UpdatableTopic",
+]
+
+
+class ResourceAlreadyExistsError(ValueError):
+    """A named resource that exists already (the stack fails with this reason)."""
+
+    def __init__(self, resource_type: str, identifier: str) -> None:
+        super().__init__(
+            f"Resource of type '{resource_type}' with identifier '{identifier}' already exists."
+        )
 
 
 def _json_text(value: Any) -> str:
@@ -69,6 +90,22 @@ class UpdatableQueue(Queue, CloudFormationModel):
     REMOVABLE: ClassVar[frozenset[str]] = frozenset(DEFAULTS)
 
     @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        name = cloudformation_json.get("Properties", {}).get("QueueName", resource_name)
+        if name in sqs_backends[account_id][region_name].queues:
+            raise ResourceAlreadyExistsError("AWS::SQS::Queue", name)
+        return Queue.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+
+    @classmethod
     def update_from_cloudformation_json(
         cls,
         original_resource: Any,
@@ -94,6 +131,22 @@ class UpdatableTopic(Topic, CloudFormationModel):
     }
     UPDATABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
     REMOVABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        arn = make_arn_for_topic(account_id, resource_name, region_name)
+        if arn in sns_backends[account_id][region_name].topics:
+            raise ResourceAlreadyExistsError("AWS::SNS::Topic", arn)
+        return Topic.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
 
     @classmethod
     def update_from_cloudformation_json(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from tests.support.cfn import apply
 
 if TYPE_CHECKING:
@@ -69,3 +71,34 @@ def test_key_role_and_table_are_updated_in_place(cfn: CloudFormationClient, clie
     backups = client("dynamodb").describe_continuous_backups(TableName="t")
     recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+TOPIC = "  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: shared-topic}}\n"
+QUEUE = "  Queue: {Type: AWS::SQS::Queue, Properties: {QueueName: shared-queue}}\n"
+
+
+@pytest.mark.parametrize(
+    ("first", "failed_type"),
+    [(QUEUE + TOPIC, "AWS::SQS::Queue"), (TOPIC + QUEUE, "AWS::SNS::Topic")],
+)
+def test_a_name_another_stack_uses_fails_the_stack_and_leaves_the_other_alone(
+    cfn: CloudFormationClient, client: Any, first: str, failed_type: str
+) -> None:
+    body = "Resources:\n" + first
+    apply(cfn, "first", body)
+    sqs = client("sqs")
+    url = sqs.get_queue_url(QueueName="shared-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="the first stack's")
+
+    assert apply(cfn, "second", body) == "ROLLBACK_COMPLETE"
+
+    reasons = [
+        e.get("ResourceStatusReason") or ""
+        for e in cfn.describe_stack_events(StackName="second")["StackEvents"]
+    ]
+    assert any(f"Resource of type '{failed_type}' with identifier" in r for r in reasons)
+    topics = [t["TopicArn"].rsplit(":", 1)[1] for t in client("sns").list_topics()["Topics"]]
+    assert topics == ["shared-topic"]
+    url = sqs.get_queue_url(QueueName="shared-queue")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "1"
