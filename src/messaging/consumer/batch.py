@@ -65,26 +65,28 @@ class Message:
     @classmethod
     def from_sqs(cls, message: Mapping[str, Any]) -> Message:
         """A message of `ReceiveMessage` (asked with ApproximateReceiveCount)."""
-        system = message.get("Attributes") or {}
-        return cls(
-            message_id=str(message.get("MessageId", "")),
-            receipt_handle=str(message.get("ReceiptHandle", "")),
-            body=str(message.get("Body", "")),
-            receive_count=int(system.get("ApproximateReceiveCount", 1)),
-            attributes=message.get("MessageAttributes") or {},
-        )
+        return cls._mapped(message, _SQS_NAMES)
 
     @classmethod
     def from_lambda(cls, record: Mapping[str, Any]) -> Message:
         """A record of a Lambda SQS event (`event["Records"][n]`)."""
-        system = record.get("attributes") or {}
+        return cls._mapped(record, _LAMBDA_NAMES)
+
+    @classmethod
+    def _mapped(cls, record: Mapping[str, Any], names: tuple[str, ...]) -> Message:
+        message_id, receipt_handle, body, system, attributes = names
         return cls(
-            message_id=str(record.get("messageId", "")),
-            receipt_handle=str(record.get("receiptHandle", "")),
-            body=str(record.get("body", "")),
-            receive_count=int(system.get("ApproximateReceiveCount", 1)),
-            attributes=record.get("messageAttributes") or {},
+            message_id=str(record.get(message_id, "")),
+            receipt_handle=str(record.get(receipt_handle, "")),
+            body=str(record.get(body, "")),
+            receive_count=int((record.get(system) or {}).get("ApproximateReceiveCount", 1)),
+            attributes=record.get(attributes) or {},
         )
+
+
+# The same five fields, as ReceiveMessage and a Lambda SQS event name them.
+_SQS_NAMES = ("MessageId", "ReceiptHandle", "Body", "Attributes", "MessageAttributes")
+_LAMBDA_NAMES = ("messageId", "receiptHandle", "body", "attributes", "messageAttributes")
 
 
 class Disposition(StrEnum):

@@ -41,14 +41,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypedDict, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from messaging.core.retry import EntryRetry, describe, error_code, is_transient
 from messaging.store.types import CommitFailure, Outcome, UnitOfWork, UnitResult
 
-__all__ = ["MAX_TRANSACTION_ITEMS", "IdempotentStore", "is_dependency_failure"]
+__all__ = ["MAX_TRANSACTION_ITEMS", "IdempotentStore", "OutlineOptions", "is_dependency_failure"]
 
 P = TypeVar("P")  # an item in the backend's own form
 
@@ -71,6 +71,14 @@ def is_dependency_failure(error: BaseException) -> bool:
     if not isinstance(error, ClientError | BotoCoreError):
         return False
     return is_transient(error) or error_code(error) not in REQUEST_FAULTS
+
+
+class OutlineOptions(TypedDict, total=False):
+    """What every backend passes on to the outline (`**options: Unpack[OutlineOptions]`)."""
+
+    key: str  # the attribute that holds an item's key
+    clock: Callable[[], datetime]  # for `stored_at`
+    retry: EntryRetry | None  # for transient cancellations
 
 
 @dataclass

@@ -11,15 +11,13 @@ included) by whoever made it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Unpack
 
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from messaging.core.retry import EntryRetry
-from messaging.store.base import IdempotentStore
+from messaging.store.base import IdempotentStore, OutlineOptions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,15 +30,9 @@ class DynamoStore(IdempotentStore["TransactWriteItemTypeDef"]):
     """A DynamoDB table written with conditional transactions."""
 
     def __init__(
-        self,
-        client: DynamoDBClient,
-        table: str,
-        *,
-        key: str = "consumer_id",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        retry: EntryRetry | None = None,
+        self, client: DynamoDBClient, table: str, **options: Unpack[OutlineOptions]
     ) -> None:
-        super().__init__(key=key, clock=clock, retry=retry)
+        super().__init__(**options)
         self.client = client
         self.table = table
         self._serializer = TypeSerializer()

@@ -9,14 +9,12 @@ the store lives and dies with the process.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Unpack
 
 from boto3.dynamodb.types import TypeSerializer
 
-from messaging.core.retry import EntryRetry
-from messaging.store.base import EXISTS, NO_REASON, IdempotentStore
+from messaging.store.base import EXISTS, NO_REASON, IdempotentStore, OutlineOptions
 
 __all__ = ["MemoryStore"]
 
@@ -26,14 +24,8 @@ _Item = tuple[str, dict[str, Any]]
 class MemoryStore(IdempotentStore[_Item]):
     """`items` (key -> item) is there for tests to inspect."""
 
-    def __init__(
-        self,
-        *,
-        key: str = "consumer_id",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        retry: EntryRetry | None = None,
-    ) -> None:
-        super().__init__(key=key, clock=clock, retry=retry)
+    def __init__(self, **options: Unpack[OutlineOptions]) -> None:
+        super().__init__(**options)
         self.items: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._serializer = TypeSerializer()
