@@ -127,7 +127,7 @@ class Worker:
         finally:
             self._shutdown(pollers)
         if self._fatal is not None:
-            raise WorkerStalledError(f"{self.name}: {self._fatal}")
+            raise WorkerStalledError(self._fatal)
         return self.stats
 
     def _start(self, role: str, target: Callable[..., None], *args: object) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -168,3 +170,16 @@ def test_nothing_to_do_is_an_empty_result() -> None:
     result = process_batch([], orders.handle, MemoryStore())
     assert result.results == ()
     assert not result.outage
+
+
+def test_the_core_imports_nothing_heavy() -> None:
+    # A Lambda function imports the core, the services and the store: nothing else.
+    code = (
+        "import sys, messaging.consumer.batch, messaging.store, messaging.core.services; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    heavy = {"moto", "duckdb", "pyarrow", "matplotlib", "faker", "rich", "typer", "waitress"}
+    assert heavy.isdisjoint(name.lower() for name in loaded)
