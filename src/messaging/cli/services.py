@@ -246,7 +246,7 @@ def consume(
             line = " ".join(f"{key}={value}" for key, value in report.items())
             out.print(f"{name}: {line}", soft_wrap=True, highlight=False)
     if runner.errors:
-        raise fail(f"{'; '.join(runner.errors)}; the process exits so that it can be restarted")
+        raise fail("; ".join(runner.errors))  # each says what to do: restart the process
     if any(run.worker.stats["failed"] for run in runner.runs):
         err.print("[yellow]Some events failed; they stay in the queue and will be retried.")
 
