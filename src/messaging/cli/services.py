@@ -201,8 +201,10 @@ def consume(
     """Run the orders and/or payments service: poll, handle, store, acknowledge.
 
     Safe to run as many copies as you like: every write is idempotent, and a redelivered
-    event is counted as a duplicate. Ctrl-C or SIGTERM stops polling, finishes the work
-    in flight and acknowledges it before exiting.
+    event is counted as a duplicate. A store outage pauses polling and holds the work
+    received instead of sending it to the DLQ. Ctrl-C or SIGTERM stops polling, finishes
+    the work in flight and acknowledges it before exiting. A worker that cannot make
+    progress (threads hung or dying) exits 1, for a process manager to restart it.
 
     Example: messaging consume all --until-empty
     """
