@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 
-from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.consumer.runner import Runner
+from messaging.consumer.state import WorkerOptions
 from messaging.core.services import SERVICES
 from messaging.localcloud.server import LocalCloud
 from messaging.ops import stack
@@ -24,7 +24,6 @@ from messaging.ops.aws import Aws
 from messaging.ops.settings import Settings
 from messaging.producer import Producer
 from messaging.producer.fakes import ConsumerFactory
-from messaging.store import DynamoStore
 
 TARGETS = {"producer": 0.1, "worker": 0.25}
 
@@ -60,38 +59,18 @@ def main() -> None:
         if stats.published != args.events:
             sys.exit(f"only {stats.published} of {args.events} events published: {stats}")
 
-        workers = []
-        for spec in SERVICES.values():
-            aws = session()
-            store = DynamoStore(aws.dynamodb(), outputs[spec.table_output])
-            options = WorkerOptions(concurrency=args.concurrency, until_empty=True)
-            workers.append(
-                (
-                    Worker(
-                        spec.name,
-                        aws.sqs(),
-                        outputs[spec.queue_output],
-                        spec.handle,
-                        store,
-                        options,
-                    ),
-                    aws,
-                )
-            )
+        options = WorkerOptions(concurrency=args.concurrency, until_empty=True)
+        services = Runner(SERVICES.values(), outputs, lambda _: session(), options)
         started = time.perf_counter()
-        threads = [threading.Thread(target=w.run) for w, _ in workers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        services.run()
         consume_seconds = time.perf_counter() - started
+        if services.errors:
+            sys.exit(f"a service stopped: {services.errors}")
 
     print(f"requests per event, {args.events} events, {args.concurrency} pollers per service")
     print(f"{'component':<10} {'requests':>9} {'per event':>10} {'target':>7}   breakdown")
     rows = [("producer", producer_aws, stats.published, "producer")]
-    rows += [
-        (w.name, aws, w.stats["handled"] + w.stats["duplicates"], "worker") for w, aws in workers
-    ]
+    rows += [(run.name, run.session, run.done, "worker") for run in services.runs]
     for name, aws, events, kind in rows:
         total = aws.requests.total
         breakdown = ", ".join(

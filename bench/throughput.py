@@ -30,11 +30,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.consumer.runner import Runner
+from messaging.consumer.state import WorkerOptions
 from messaging.core.events import ConsumerCreated, decode, encode
 from messaging.core.services import SERVICES
 from messaging.ops import stack
@@ -154,39 +155,33 @@ def wait_for(done: Callable[[], bool], timeout: float, what: str) -> None:
 
 @dataclass
 class Services:
-    """Both services (or some), as Worker threads, each with its own counted session."""
+    """Both services (or some), through the one runner, each with its own counted session."""
 
     cloud: CloudProcess
     outputs: dict[str, str]
     concurrency: int
     names: tuple[str, ...] = ("orders", "payments")
-    sessions: list[Aws] = field(default_factory=list)
-    workers: list[Worker] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
+    runner: Runner[Aws] | None = None
 
     def start(self) -> None:
-        for name in self.names:
-            spec = SERVICES[name]
-            aws = self.cloud.session()
-            store = DynamoStore(aws.dynamodb(), self.outputs[spec.table_output])
-            # A short long poll, so stopping after the run does not wait 20 s.
-            options = WorkerOptions(concurrency=self.concurrency, wait_seconds=2)
-            worker = Worker(name, aws.sqs(), self.outputs[spec.queue_output], spec.handle,
-                            store, options)  # fmt: skip
-            self.sessions.append(aws)
-            self.workers.append(worker)
-            self._threads.append(threading.Thread(target=worker.run, args=(self._stop,)))
-        for thread in self._threads:
-            thread.start()
+        # A short long poll, so stopping after the run does not wait 20 s.
+        options = WorkerOptions(concurrency=self.concurrency, wait_seconds=2)
+        specs = [SERVICES[name] for name in self.names]
+        self.runner = Runner(specs, self.outputs, lambda _: self.cloud.session(), options)
+        self.runner.start()
+
+    @property
+    def sessions(self) -> list[Aws]:
+        return [run.session for run in self.runner.runs] if self.runner else []
 
     def done(self, count: int) -> bool:
-        return all(w.stats["handled"] + w.stats["duplicates"] >= count for w in self.workers)
+        if self.runner is None or self.runner.errors:
+            sys.exit(f"a service stopped: {self.runner.errors if self.runner else 'not started'}")
+        return all(run.done >= count for run in self.runner.runs)
 
     def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
+        if self.runner is not None:
+            self.runner.stop()
 
 
 def producer(cloud: CloudProcess, outputs: dict[str, str]) -> tuple[Producer, Aws]:

@@ -1,9 +1,9 @@
-"""The lake reader against the local cloud over HTTP: pyarrow's S3 client, then DuckDB.
+"""The lake reader against the local cloud over HTTP: boto3 reads, then Arrow and DuckDB.
 
 Objects are put the way Firehose lays them out (plain and GZIP, NDJSON from SNS raw
 delivery and concatenated JSON from other producers, an `errors/...` object beside),
-then read back through `lake_filesystem` with the cloud's endpoint, exactly as
-`messaging lake query` does.
+then read back through the session's S3 client, exactly as `messaging lake query` does:
+one S3 path, one set of credentials, every request counted.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import uuid
 import pytest
 
 from messaging.core.events import encode
-from messaging.lake import LakeError
-from messaging.lake.query import lake_filesystem, list_lake_objects, query, read_events
-from messaging.ops.aws import Aws
+from messaging.lake import LakeError, list_objects
+from messaging.lake.query import query, read_events
+from messaging.ops.aws import Aws, default_config
 from messaging.ops.settings import Settings
 from tests.support import make_event
 
@@ -57,10 +57,12 @@ def bucket(aws: Aws, name_prefix: str) -> str:
     return name
 
 
-def test_events_read_through_pyarrow_s3_and_queried_with_duckdb(aws: Aws, bucket: str) -> None:
-    fs = lake_filesystem(aws.settings, aws.placeholder_credentials)
-    assert len(list_lake_objects(fs, bucket)) == 5
-    table = read_events(fs, bucket)
+def test_events_read_through_boto3_and_queried_with_duckdb(aws: Aws, bucket: str) -> None:
+    s3 = aws.s3()
+    assert len(list_objects(s3, bucket)) == 5
+    before = aws.requests.snapshot().get("s3:GetObject", 0)
+    table = read_events(s3, bucket)
+    assert aws.requests.snapshot()["s3:GetObject"] - before == 4  # counted like any call
     assert table.num_rows == 26  # the errors/ object is not an event
     totals = query(table, "select count(*), count(distinct event_id) from events")
     assert totals.rows == [(26, 25)]
@@ -77,16 +79,18 @@ def test_events_read_through_pyarrow_s3_and_queried_with_duckdb(aws: Aws, bucket
 
 
 def test_the_default_credential_chain_reads_the_environment(aws: Aws, bucket: str) -> None:
-    # The `aws` fixture exported the cloud's placeholder keys, as `client_environment` does.
-    table = read_events(lake_filesystem(aws.settings), bucket, prefix="landing_date=2026-11-29/")
+    # The `aws` fixture exported the cloud's placeholder keys, as `client_environment` does:
+    # a session without explicit keys finds them, as it finds a profile's or a role's.
+    session = Aws(aws.settings)
+    table = read_events(session.s3(), bucket, prefix="landing_date=2026-11-29/")
     assert set(table.column("landing_date").to_pylist()) == {"2026-11-29"}
     assert table.num_rows == 11
 
 
 def test_s3_failures_are_lake_errors(aws: Aws, name_prefix: str) -> None:
-    fs = lake_filesystem(aws.settings, aws.placeholder_credentials)
     with pytest.raises(LakeError, match=r"bucket .* does not exist"):
-        read_events(fs, f"{name_prefix}no-such-bucket")
+        read_events(aws.s3(), f"{name_prefix}no-such-bucket")
     unreachable = Settings(endpoint_url="http://127.0.0.1:9", region=aws.region)
+    session = Aws(unreachable, default_config(max_attempts=1), placeholder_credentials=("k", "s"))
     with pytest.raises(LakeError, match="cannot list s3://"):
-        read_events(lake_filesystem(unreachable, ("k", "s")), "any-bucket")
+        read_events(session.s3(), "any-bucket")

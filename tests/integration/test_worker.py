@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,52 +16,24 @@ from messaging.core.services import orders
 from messaging.ops.aws import Aws
 from messaging.store import MemoryStore, UnitOfWork
 from tests.support import make_event, wait_for
+from tests.support.queues import Queues, make_queues
+from tests.support.queues import depth as queue_depth
+from tests.support.queues import send as send_bodies
 
 pytestmark = pytest.mark.integration
 
 
-@dataclass
-class Queues:
-    url: str
-    dlq_url: str
-
-
 @pytest.fixture
 def queues(aws: Aws, name_prefix: str) -> Queues:
-    sqs = aws.sqs()
-    dlq = sqs.create_queue(QueueName=f"{name_prefix}work-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    url = sqs.create_queue(
-        QueueName=f"{name_prefix}work",
-        Attributes={
-            "VisibilityTimeout": "2",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
-        },
-    )["QueueUrl"]
-    return Queues(url, dlq)
+    return make_queues(aws.sqs(), f"{name_prefix}work", visibility=2, max_receive=2)
 
 
 def send(aws: Aws, url: str, bodies: list[str]) -> None:
-    sqs = aws.sqs()
-    for start in range(0, len(bodies), 10):
-        chunk = bodies[start : start + 10]
-        sqs.send_message_batch(
-            QueueUrl=url,
-            Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(chunk)],
-        )
+    send_bodies(aws.sqs(), url, bodies)
 
 
 def depth(aws: Aws, url: str) -> dict[str, int]:
-    attributes = aws.sqs().get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return {
-        "visible": int(attributes["ApproximateNumberOfMessages"]),
-        "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-    }
+    return queue_depth(aws.sqs(), url)
 
 
 def worker(
@@ -85,13 +56,15 @@ def worker(
 def test_processes_everything_with_few_requests_per_event(aws: Aws, queues: Queues) -> None:
     send(aws, queues.url, [encode(make_event(n)) for n in range(95)])
     store = MemoryStore()
-    stats = worker(aws, queues, store, concurrency=4).run()
+    counted = Aws(aws.settings, placeholder_credentials=aws.placeholder_credentials)
+    stats = worker(counted, queues, store, concurrency=4).run()
     assert len(store.items) == 95
     assert (stats["received"], stats["handled"], stats["duplicates"]) == (95, 95, 0)
     assert stats["deleted"] == 95
     assert depth(aws, queues.url) == {"visible": 0, "in_flight": 0}
-    # 10 receives + 10 deletes for 95 messages, then the empty polls that end the run.
-    assert stats["requests"] <= 20 + 4 * 3 + 3
+    # The visibility timeout, 10 receives + 10 deletes for 95 messages, then the empty
+    # polls and the depth checks that end the run (counted from botocore's events).
+    assert counted.requests.total <= 1 + 20 + 4 * 3 + 3
 
 
 def test_a_duplicate_delivery_has_no_second_effect(aws: Aws, queues: Queues) -> None:

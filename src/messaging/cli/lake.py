@@ -1,9 +1,10 @@
 """Lake commands: `lake ls` and `lake query`.
 
-The bucket comes from the stack's `LakeBucketName` output. Listing uses boto3, as
-`status` does; the records are read through pyarrow's S3 filesystem and queried with
-DuckDB in memory, so nothing is downloaded at run time (no DuckDB extension), on AWS
-and on the local cloud alike.
+The bucket comes from the stack's `LakeBucketName` output. Listing and reading go
+through the session's boto3 S3 client, as `status` does (one S3 path, one set of
+credentials); the records are turned into Arrow and queried with DuckDB in memory, so
+nothing is downloaded at run time (no DuckDB extension), on AWS and on the local cloud
+alike.
 """
 
 from __future__ import annotations
@@ -58,25 +59,6 @@ def _bucket(settings: Settings) -> tuple[Aws, str]:
     aws = guard(lambda: Aws(settings))  # a missing --profile fails here
     outputs = guard(lambda: stack.stack_outputs(aws.cloudformation(), settings.stack_name))
     return aws, outputs.LakeBucketName
-
-
-def _filesystem(aws: Aws) -> Any:  # a pyarrow S3FileSystem (untyped)
-    from messaging.lake import query as lake_query  # noqa: PLC0415 - pyarrow loads only for queries
-
-    # boto3 resolved the region (flag, environment or profile); pyarrow uses the same.
-    settings = aws.settings.model_copy(update={"region": aws.region})
-    if not settings.profile:
-        return lake_query.lake_filesystem(settings)  # pyarrow's own AWS credential chain
-    # pyarrow knows no profile flag: hand it the keys boto3 found for the profile.
-    credentials = guard(aws.session.get_credentials)
-    if credentials is None:
-        raise fail(f"no AWS credentials found for profile {settings.profile!r}")
-    frozen = credentials.get_frozen_credentials()
-    if not (frozen.access_key and frozen.secret_key):
-        raise fail(f"incomplete AWS credentials for profile {settings.profile!r}")
-    return lake_query.lake_filesystem(
-        settings, (frozen.access_key, frozen.secret_key), session_token=frozen.token
-    )
 
 
 def human_size(size: int) -> str:
@@ -255,8 +237,8 @@ def query_lake(
 ) -> None:
     """Query the lake's events with SQL (DuckDB), reading every `landing_date=` object.
 
-    The objects are read through pyarrow's S3 client (no DuckDB extension, nothing
-    downloaded); DuckDB runs in memory with no file or network access.
+    The objects are read with boto3, like every other call (no DuckDB extension,
+    nothing downloaded); DuckDB runs in memory with no file or network access.
 
     Example: messaging lake query "select landing_date, count(*) from events group by 1"
     """
@@ -268,7 +250,7 @@ def query_lake(
     aws, bucket = _bucket(settings)
     skipped: list[lake.LakeError] | None = [] if skip_corrupt else None
     try:
-        table = lake_query.read_events(_filesystem(aws), bucket, skipped=skipped)
+        table = lake_query.read_events(aws.s3(), bucket, skipped=skipped)
     except lake.LakeError as error:
         hint = " (--skip-corrupt reads the rest)" if error.offset is not None else ""
         raise fail(f"{error}{hint}") from error

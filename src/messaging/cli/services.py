@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from typing import Annotated, Literal
@@ -27,7 +26,8 @@ from messaging.cli.common import (
     settings_from,
     stop_on_signals,
 )
-from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.consumer.runner import Runner
+from messaging.consumer.state import WorkerOptions, WorkerStats
 from messaging.core.events import ConsumerCreated
 from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
@@ -37,12 +37,8 @@ from messaging.ops.redrive import redrive
 from messaging.ops.settings import Settings
 from messaging.producer import Producer
 from messaging.producer.fakes import ConsumerFactory
-from messaging.store import DynamoStore
 
 __all__ = ["consume", "produce", "redrive_dlq", "show_status"]
-
-COUNTERS = ("received", "handled", "duplicates", "failed", "undecodable", "released",
-            "extended", "errors")  # fmt: skip
 
 
 def _outputs(settings: Settings) -> tuple[Aws, stack.StackOutputs]:
@@ -50,10 +46,10 @@ def _outputs(settings: Settings) -> tuple[Aws, stack.StackOutputs]:
     return aws, guard(lambda: stack.stack_outputs(aws.cloudformation(), settings.stack_name))
 
 
-def _worker_table(workers: list[tuple[Worker, Aws]], started: float) -> Table:
+def _worker_table(runner: Runner[Aws], started: float) -> Table:
     table = Table(
         "service",
-        *COUNTERS,
+        *WorkerStats.FIELDS,
         "requests",
         "req/event",
         "events/s",
@@ -61,13 +57,13 @@ def _worker_table(workers: list[tuple[Worker, Aws]], started: float) -> Table:
         title_justify="left",
     )
     elapsed = max(time.monotonic() - started, 1e-9)
-    for worker, aws in workers:
-        stats = worker.stats.snapshot()
+    for run in runner.runs:
+        stats = run.worker.stats.snapshot()
         done = stats["handled"] + stats["duplicates"]
-        requests = aws.requests.total
+        requests = run.session.requests.total
         table.add_row(
-            worker.name,
-            *(str(stats[name]) for name in COUNTERS),
+            run.name,
+            *(str(stats[name]) for name in WorkerStats.FIELDS),
             str(requests),
             f"{requests / done:.3f}" if done else "-",
             f"{done / elapsed:.0f}",
@@ -146,13 +142,14 @@ def produce(
                 events, on_published=lambda n: progress.advance(task, n), stop=stop
             )
         )
+    # The publishing bill: SNS requests, retries included (the stack lookup is not one).
+    requests = sum(n for op, n in aws.requests.snapshot().items() if op.startswith("sns:"))
     report = {
         "events": stats.events,
         "published": stats.published,
         "failed": stats.failed,
-        "requests": stats.requests,
-        "http_requests": aws.requests.total,
-        "requests_per_event": round(stats.requests_per_event, 4),
+        "requests": requests,
+        "requests_per_event": round(requests / stats.events, 4) if stats.events else 0.0,
         "events_per_second": round(stats.published / max(stats.elapsed_seconds, 1e-9), 1),
         "seed": seed,
     }
@@ -168,13 +165,12 @@ def produce(
         raise typer.Exit(1)
 
 
-def _report(worker: Worker, aws: Aws) -> dict[str, int | float | None]:
-    stats = worker.stats.snapshot()
+def _report(stats: dict[str, int], requests: int) -> dict[str, int | float | None]:
     done = stats["handled"] + stats["duplicates"]
     return {
         **stats,
-        "http_requests": aws.requests.total,
-        "requests_per_event": round(aws.requests.total / done, 4) if done else None,
+        "requests": requests,  # every HTTP request of the service, retries included
+        "requests_per_event": round(requests / done, 4) if done else None,
     }
 
 
@@ -205,8 +201,10 @@ def consume(
     """Run the orders and/or payments service: poll, handle, store, acknowledge.
 
     Safe to run as many copies as you like: every write is idempotent, and a redelivered
-    event is counted as a duplicate. Ctrl-C or SIGTERM stops polling, finishes the work
-    in flight and acknowledges it before exiting.
+    event is counted as a duplicate. A store outage pauses polling and holds the work
+    received instead of sending it to the DLQ. Ctrl-C or SIGTERM stops polling, finishes
+    the work in flight and acknowledges it before exiting. A worker that cannot make
+    progress (threads hung or dying) exits 1, for a process manager to restart it.
 
     Example: messaging consume all --until-empty
     """
@@ -214,42 +212,44 @@ def consume(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
     _, outputs = _outputs(settings)
-    values = outputs.model_dump()
     names = list(SERVICES) if service == "all" else [service]
     options = WorkerOptions(
         concurrency=concurrency, until_empty=until_empty, max_messages=max_messages
     )
-    workers: list[tuple[Worker, Aws]] = []
-    for name in names:
-        spec = SERVICES[name]
-        aws = Aws(settings)  # one session per service: its requests are its own
-        store = DynamoStore(aws.dynamodb(), values[spec.table_output])
-        worker = Worker(name, aws.sqs(), values[spec.queue_output], spec.handle, store, options)
-        workers.append((worker, aws))
+    # One session per service: its requests are its own.
+    try:
+        runner = Runner(
+            [SERVICES[n] for n in names], outputs.model_dump(), lambda _: Aws(settings), options
+        )
+    except MessagingError as error:
+        raise fail(str(error)) from error
     started = time.monotonic()
     with stop_on_signals() as stop:
         # From here on, Ctrl-C and SIGTERM stop gracefully; say so (scripts wait for it).
         err.print(
             f"consuming {', '.join(names)}; Ctrl-C or SIGTERM stops gracefully", highlight=False
         )
-        threads = [threading.Thread(target=w.run, args=(stop,), name=w.name) for w, _ in workers]
-        for thread in threads:
-            thread.start()
+        runner.start(stop)
         # The live table goes to stderr and vanishes: stdout keeps only the final report.
         with Live(
-            _worker_table(workers, started), console=err, refresh_per_second=4, transient=True
+            _worker_table(runner, started), console=err, refresh_per_second=4, transient=True
         ) as live:
-            while any(thread.is_alive() for thread in threads):
-                live.update(_worker_table(workers, started))
-                time.sleep(0.25)
-    reports = {worker.name: _report(worker, aws) for worker, aws in workers}
+            while runner.alive:
+                live.update(_worker_table(runner, started))
+                runner.join(0.25)
+    reports = {
+        run.name: _report(run.worker.stats.snapshot(), run.session.requests.total)
+        for run in runner.runs
+    }
     if as_json:
         sys.stdout.write(json.dumps(reports) + "\n")
     else:
         for name, report in reports.items():
             line = " ".join(f"{key}={value}" for key, value in report.items())
             out.print(f"{name}: {line}", soft_wrap=True, highlight=False)
-    if any(w.stats["failed"] for w, _ in workers):
+    if runner.errors:
+        raise fail("; ".join(runner.errors))  # each says what to do: restart the process
+    if any(run.worker.stats["failed"] for run in runner.runs):
         err.print("[yellow]Some events failed; they stay in the queue and will be retried.")
 
 

@@ -33,7 +33,7 @@ from messaging.cli.common import (
 )
 from messaging.ops.settings import Settings
 from messaging.simulation.dashboard import render
-from messaging.simulation.run import Sample, Simulation, SimulationOptions
+from messaging.simulation.run import Sample, Simulation, SimulationError, SimulationOptions
 from messaging.simulation.verify import Report, summary_lines
 
 if TYPE_CHECKING:
@@ -190,5 +190,8 @@ def _run(
             on_note=lambda note: err.print(f"[dim]{note}[/dim]", soft_wrap=True, highlight=False),
         )
         with stop_on_signals() as stop:
-            report = guard(lambda: simulation.run(stop))
+            try:
+                report = guard(lambda: simulation.run(stop))
+            except SimulationError as error:
+                raise fail(f"{error}; nothing was verified") from error
     return report, simulation.samples, simulation.lake_objects

@@ -1,58 +1,70 @@
-"""A generic SQS worker: long poll, batch, commit, acknowledge, heartbeat, stop gracefully.
+"""The long-running shell over the consumer core: poll -> `process_batch` -> acknowledge.
 
-It is the plumbing around a service's `handle(event, store)`, and it avoids the known
-ways SQS consumers fail:
+It avoids the known ways SQS consumers fail:
 
-- short polling wastes requests, so pollers long-poll for batches of 10;
-- a long poll returns as soon as one message is there, so after a partial receive a
-  poller waits `fill_wait` before polling again, and a steady stream fills batches;
-- requests are the bill: the messages of several polls are committed to the store in
-  one transaction, and the successes of each poll are deleted in one request;
-- a message is deleted only after its effects are committed; a handler or store
-  failure leaves it for redelivery after the visibility timeout (at-least-once), and the
-  idempotent store turns the redelivery into a counted duplicate;
-- an undecodable message is never deleted: its visibility is reset to 0 so that the
-  queue's redrive policy moves it to the DLQ after maxReceiveCount receives, promptly,
-  while the good messages around it are processed;
-- work that outlives half the visibility timeout gets a heartbeat (visibility extended)
-  so it is not delivered twice while still running;
-- a connection or API error never stops a poller: it backs off and polls again;
-- on stop: no new polls; received work finishes and is acknowledged; messages received
-  after the stop are released (visibility 0) instead of hidden for the whole timeout.
+- short polling wastes requests, so pollers long-poll for batches of 10, and after a
+  partial receive a poller waits `fill_wait`, so a steady stream fills batches;
+- requests are the bill: one processor hands the messages of many polls (up to
+  `max_commit`) to one `process_batch` call, i.e. one store transaction, and the
+  successes of each poll are deleted in one request (`acks`);
+- a message is deleted only after its effects are committed; a handler or unit failure
+  leaves it for redelivery (at-least-once), the idempotent store turns a redelivery into
+  a counted duplicate, and after maxReceiveCount it reaches the DLQ; an undecodable
+  message is released at once (visibility 0) so the redrive policy moves it promptly;
+- an outage is not poison: when the store fails for every message, polling pauses and
+  the held messages are kept invisible and tried again with a jittered back-off, so no
+  receive is burnt and nothing good reaches the DLQ (`state.Outage`);
+- work that outlives half its visibility timeout gets a heartbeat, but only work that a
+  live thread holds: a batch processing past `processing_timeout`, or whose thread
+  died, is abandoned (left to come back; processed alone next time, so one message that
+  hangs the store cannot take others hostage again) and a new thread takes over;
+- no thread dies silently: every loop catches, classifies, logs and counts; a
+  supervisor (the `run` loop) replaces a thread found dead or hung and counts it; past
+  `max_stalls` replacements the worker stops and `run` raises `WorkerStalledError`, so
+  the process exits non-zero and a process manager restarts it;
+- on stop: no new polls; received work finishes and is acknowledged; held work and
+  messages received after the stop are released (visibility 0), not hidden for the
+  whole timeout.
+
+Known limits: a hung thread cannot be killed in Python; it is abandoned (daemon) and
+its late results are discarded. Work held through an outage longer than SQS's 12-hour
+visibility limit comes back to the queue.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from messaging.consumer.state import Batch, Budget, Result, WorkerOptions, WorkerStats
-from messaging.core.events import ConsumerCreated, DecodeError, decode
+from messaging.consumer.acks import Acknowledger
+from messaging.consumer.batch import BatchResult, Disposition, Message, MessageResult, process_batch
+from messaging.consumer.inflight import InFlight
+from messaging.consumer.state import (
+    Lot,
+    LotState,
+    Outage,
+    WorkerOptions,
+    WorkerStalledError,
+    WorkerStats,
+)
 from messaging.core.metrics import Latencies
+from messaging.core.retry import describe
 from messaging.core.services import Handler
-from messaging.store import Outcome, Store, StoreError, UnitOfWork
+from messaging.store import Store
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-__all__ = ["Worker", "WorkerOptions", "WorkerStats"]
+__all__ = ["Worker", "WorkerOptions", "WorkerStalledError", "WorkerStats"]
 
 logger = logging.getLogger(__name__)
 
-AWS_ERRORS = (ClientError, BotoCoreError)
-
-
-_STOP = object()
-_Owner = tuple[Batch, int, ConsumerCreated]  # a unit's message, and its event
+TICK = 0.1  # how often idle threads look at the world (halt, held work, the supervisor)
 
 
 class Worker:
@@ -78,83 +90,171 @@ class Worker:
         self.clock = clock
         self.stats = WorkerStats()
         self.latencies = Latencies()  # occurred_at -> stored, ms, for applied events
+        self.acks = Acknowledger(name, sqs, queue_url, self.stats)
+        self.outage = Outage(options.outage_backoff, options.outage_backoff_cap)
+        self.inflight = InFlight(options, self.outage, clock)
         self._halt = threading.Event()  # no new polls
-        self._finished = threading.Event()  # everything acknowledged: heartbeat may end
-        self._work: queue.Queue[Any] = queue.Queue()
-        self._budget = Budget(max(options.max_in_flight, 10))
-        self._acks = ThreadPoolExecutor(options.concurrency, thread_name_prefix=f"{name}-ack")
-        self._inflight: set[Batch] = set()
+        self._pollers_done = threading.Event()  # nothing more will be received
+        self._finished = threading.Event()  # everything acknowledged: the heartbeat may end
+        self._ack_pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix=f"{name}-ack")
         self._lock = threading.Lock()
         self._reserved = 0
         self._empty_checks = 0
-        self._visibility = options.visibility_timeout or 30
+        self._threads: dict[str, threading.Thread] = {}
+        self._crashed: set[threading.Thread] = set()
+        self._fatal: str | None = None
 
-    # -- public --------------------------------------------------------------------
+    # -- the supervisor --------------------------------------------------------------
 
     def run(self, stop: threading.Event | None = None) -> WorkerStats:
-        """Process until `stop` is set (or the queue is empty / max messages, if asked)."""
-        self._visibility = self.options.visibility_timeout or self._queue_visibility()
-        committer = threading.Thread(target=self._commit_loop, name=f"{self.name}-commit")
-        heartbeat = threading.Thread(target=self._heartbeat_loop, name=f"{self.name}-heartbeat")
-        pollers = [
-            threading.Thread(target=self._poll_loop, name=f"{self.name}-poll-{n}")
-            for n in range(self.options.concurrency)
-        ]
-        for thread in (committer, heartbeat, *pollers):
-            thread.start()
-        while not self._halt.wait(0.1) and any(poller.is_alive() for poller in pollers):
-            if stop is not None and stop.is_set():
-                self._halt.set()
-        for poller in pollers:
-            poller.join()  # each finishes its current poll (at most one long poll)
-        self._work.put(_STOP)
-        committer.join()  # commits everything received before the stop
-        self._acks.shutdown(wait=True)  # and acknowledges it
-        self._finished.set()
-        heartbeat.join()
+        """Process until `stop` is set (or the queue is empty / max messages, if asked).
+
+        Raises `WorkerStalledError` when the worker cannot make progress.
+        """
+        self.inflight.visibility = self.options.visibility_timeout or self._queue_visibility()
+        pollers = [f"poll-{n}" for n in range(self.options.concurrency)]
+        self._start("heartbeat", self._heartbeat_loop)
+        self._start("processor", self._process_loop, self.inflight.generation)
+        for role in pollers:
+            self._start(role, self._poll_loop)
+        try:
+            while not self._halt.wait(TICK):
+                if stop is not None and stop.is_set():
+                    break
+                self._supervise()
+                if not any(self._threads[role].is_alive() for role in pollers):
+                    break  # max_messages received
+        finally:
+            self._shutdown(pollers)
+        if self._fatal is not None:
+            raise WorkerStalledError(self._fatal)
         return self.stats
 
-    def halt(self) -> None:
-        self._halt.set()
+    def _start(self, role: str, target: Callable[..., None], *args: object) -> None:
+        def guarded() -> None:
+            try:
+                target(*args)
+            except BaseException:
+                logger.exception("%s: thread %s died", self.name, role)
+                with self._lock:
+                    self._crashed.add(threading.current_thread())
 
-    # -- polling -------------------------------------------------------------------
+        # Daemon: a thread hung in a handler or a store must not keep the process alive.
+        thread = threading.Thread(target=guarded, name=f"{self.name}-{role}", daemon=True)
+        self._threads[role] = thread
+        thread.start()
+
+    def _supervise(self) -> None:
+        """Replace a thread that died, or a processor hung past `processing_timeout`."""
+        for role, thread in list(self._threads.items()):
+            with self._lock:
+                crashed = thread in self._crashed
+                self._crashed.discard(thread)
+            if not crashed:
+                continue
+            if role == "processor":
+                self._replace_processor("the processor thread died")
+            elif role == "heartbeat":
+                self._count_stall("the heartbeat thread died")
+                self._start(role, self._heartbeat_loop)
+            elif not self._halt.is_set():
+                self._count_stall(f"thread {role} died")
+                self._start(role, self._poll_loop)
+        timeout = self.options.processing_timeout
+        if self.inflight.overdue(timeout):
+            self._replace_processor(f"a batch was still processing after {timeout:g}s")
+
+    def _replace_processor(self, reason: str) -> None:
+        abandoned = sum(len(lot.messages) for lot in self.inflight.abandon_current())
+        self.stats.add("abandoned", abandoned)
+        logger.error(
+            "%s: %s; %d messages abandoned (they come back after their visibility timeout "
+            "and are then processed one by one); a new processor takes over",
+            self.name,
+            reason,
+            abandoned,
+        )
+        self._count_stall(reason)
+        if self._fatal is None:
+            self._start("processor", self._process_loop, self.inflight.generation)
+
+    def _count_stall(self, reason: str) -> None:
+        self.stats.add("restarts")
+        if self.stats["restarts"] > self.options.max_stalls and self._fatal is None:
+            self._fatal = (
+                f"cannot make progress: {self.stats['restarts']} threads found hung or dead "
+                f"(last: {reason}); restart the process"
+            )
+            self._halt.set()
+
+    def _shutdown(self, pollers: list[str]) -> None:
+        self._halt.set()
+        for role in pollers:
+            self._threads[role].join()  # each finishes its current poll (one long poll)
+        self._pollers_done.set()
+        while self._fatal is None and self._threads["processor"].is_alive():
+            self._threads["processor"].join(TICK)  # it drains what was received...
+            self._supervise()  # ...unless it hangs or dies: then a new one does
+        if self._fatal is not None:
+            self._release(LotState.QUEUED, LotState.HELD)
+        self._ack_pool.shutdown(wait=True)
+        self._finished.set()
+        self._threads["heartbeat"].join()
+
+    # -- polling ---------------------------------------------------------------------
 
     def _poll_loop(self) -> None:
         failures = 0
         while not self._halt.is_set():
-            wanted = self._reserve()
-            if wanted == 0:
-                break  # max_messages reserved: this poller is done, the others finish theirs
-            if not self._budget.take(wanted, self._halt):
-                self._unreserve(wanted)
-                break
+            if self.outage.open:  # polling paused: the held work probes the store
+                self._halt.wait(TICK)
+                continue
             try:
-                messages = self._receive(wanted)
-            except AWS_ERRORS as error:
-                self._unreserve(wanted)
-                self._budget.give(wanted)
+                polled = self._poll_once()
+            except Exception as error:  # noqa: BLE001 - never stops a poller: back off
                 failures += 1
                 self.stats.add("errors")
                 delay = min(20.0, 0.2 * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
                 logger.warning(
-                    "%s: receive failed (%s); retrying in %.1fs", self.name, error, delay
+                    "%s: receive failed (%s); polling again in %.1fs",
+                    self.name,
+                    describe(error),
+                    delay,
                 )
                 self._halt.wait(delay)
                 continue
             failures = 0
-            self._unreserve(wanted - len(messages))
-            self._budget.give(wanted - len(messages))
-            if self._halt.is_set():
-                self._release(messages)  # received after the stop: give them back now
-                self._budget.give(len(messages))
-                break
-            if not messages:
-                if self.options.until_empty:
-                    self._check_empty()
-                continue
-            self._handle(messages)
-            if len(messages) < wanted and self.options.fill_wait > 0:
+            if polled is None:
+                return  # max_messages reserved: this poller is done
+            wanted, got = polled
+            if 0 < got < wanted and self.options.fill_wait > 0:
                 self._halt.wait(self.options.fill_wait)
+
+    def _poll_once(self) -> tuple[int, int] | None:
+        """One receive: (asked, got); None when `max_messages` is reached."""
+        wanted = self._reserve()
+        if wanted == 0:
+            return None
+        budget = self.inflight.budget
+        if not budget.take(wanted, self._halt):
+            self._unreserve(wanted)
+            return 0, 0
+        messages: list[Message] = []
+        try:
+            messages = self._receive(wanted)
+        finally:
+            self._unreserve(wanted - len(messages))
+            budget.give(wanted - len(messages))
+        if self._halt.is_set() and messages:
+            self.acks.set_visibility(messages, 0, counter="released")  # after the stop
+            budget.give(len(messages))
+        elif messages:
+            with self._lock:
+                self._empty_checks = 0
+            self.inflight.receive(messages)
+        elif self.options.until_empty:
+            self._check_empty()
+        return wanted, len(messages)
 
     def _reserve(self) -> int:
         """How many to ask for: 10, or what is left of `max_messages` (0: stop)."""
@@ -170,261 +270,141 @@ class Worker:
             with self._lock:
                 self._reserved -= count
 
-    def _receive(self, count: int) -> list[MessageTypeDef]:
-        wait = (
-            min(self.options.wait_seconds, 2)
-            if self.options.until_empty
-            else (self.options.wait_seconds)
-        )
-        self.stats.add("requests")
+    def _receive(self, count: int) -> list[Message]:
+        wait = self.options.wait_seconds
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=count,
-            WaitTimeSeconds=wait,
+            WaitTimeSeconds=min(wait, 2) if self.options.until_empty else wait,
             MessageAttributeNames=["All"],
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
-        messages = response.get("Messages", [])
+        messages = [Message.from_sqs(m) for m in response.get("Messages", [])]
         self.stats.add("received", len(messages))
         return messages
 
-    def _handle(self, messages: list[MessageTypeDef]) -> None:
-        """Hand the batch to the committer and go back to polling (no waiting)."""
-        now = self.clock()
-        batch = Batch(messages, received_at=now, extended_at=now)
-        with self._lock:
-            self._inflight.add(batch)
-            self._empty_checks = 0
-        self._work.put(batch)
-
-    def _finish(self, batch: Batch) -> None:
-        """Acknowledge a committed batch, then free its place in the budget."""
-        try:
-            self._acknowledge(batch)
-        finally:
-            batch.done.set()
-            with self._lock:
-                self._inflight.discard(batch)
-            self._budget.give(len(batch.messages))
-
     def _check_empty(self) -> None:
-        """Done when nothing is in flight here and the queue shows nothing, twice running."""
-        with self._lock:
-            if self._inflight:
-                return
-        try:
-            self.stats.add("requests")
-            attributes = self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed",
-                ],
-            )["Attributes"]
-        except AWS_ERRORS as error:
-            self.stats.add("errors")
-            logger.warning("%s: cannot read queue depth (%s)", self.name, error)
+        """Done when nothing is held here and the queue shows nothing, twice running."""
+        if not self.inflight.empty():
             return
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
         empty = all(int(value) == 0 for value in attributes.values())
         with self._lock:
             self._empty_checks = self._empty_checks + 1 if empty else 0
             if self._empty_checks >= 2:  # approximate counters: confirm once more
                 self._halt.set()
 
-    # -- acknowledging -------------------------------------------------------------
+    # -- processing ------------------------------------------------------------------
 
-    def _acknowledge(self, batch: Batch) -> None:
-        done = [m for m, r in zip(batch.messages, batch.results, strict=True) if r is Result.ACK]
-        poison = [
-            m for m, r in zip(batch.messages, batch.results, strict=True) if r is Result.POISON
-        ]
-        if done:
-            self._delete(done)
-        if poison:
-            self._set_visibility(poison, 0, counter="released")
-
-    def _delete(self, messages: Sequence[MessageTypeDef]) -> None:
-        entries = [
-            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
-        ]
-        for attempt in range(3):
-            try:
-                self.stats.add("requests")
-                response = self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)  # type: ignore[arg-type]
-            except AWS_ERRORS as error:
-                self.stats.add("errors")
-                logger.warning("%s: delete failed (%s); attempt %d", self.name, error, attempt + 1)
+    def _process_loop(self, generation: int) -> None:
+        while self._fatal is None:
+            lots = self.inflight.take(TICK)
+            if not lots:
+                if self._pollers_done.is_set():
+                    self._release(LotState.HELD)  # stopping: hand back what waits
+                    if self.inflight.idle():
+                        return
                 continue
-            self.stats.add("deleted", len(response.get("Successful", [])))
-            failed = {f["Id"] for f in response.get("Failed", []) if not f.get("SenderFault")}
-            entries = [e for e in entries if e["Id"] in failed]
-            if not entries:
-                return
-        # Not deleted: the message comes back and the store counts it as a duplicate.
-        logger.warning(
-            "%s: %d messages not deleted; they will be redelivered", self.name, len(entries)
-        )
+            if not self.inflight.start(lots, generation):
+                return  # replaced: the new processor takes the lots
+            messages = [m for lot in lots for m in lot.messages]
+            result = process_batch(messages, self.handler, self.store)
+            if not self.inflight.is_current(generation):
+                return  # abandoned meanwhile: the messages come back; results discarded
+            self._settle(lots, result)
+            self.inflight.done_processing(generation)
 
-    def _set_visibility(
-        self, messages: Sequence[MessageTypeDef], seconds: int, *, counter: str
-    ) -> None:
-        if not messages:
-            return
-        entries = [
-            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": seconds}
-            for n, m in enumerate(messages)
-        ]
-        try:
-            self.stats.add("requests")
-            response = self.sqs.change_message_visibility_batch(
-                QueueUrl=self.queue_url,
-                Entries=entries,  # type: ignore[arg-type]
-            )
-        except AWS_ERRORS as error:
-            self.stats.add("errors")
-            logger.warning("%s: visibility change failed (%s)", self.name, error)
-            return
-        self.stats.add(counter, len(response.get("Successful", [])))
-
-    def _release(self, messages: Sequence[MessageTypeDef]) -> None:
-        self._set_visibility(messages, 0, counter="released")
-
-    # -- committing ----------------------------------------------------------------
-
-    def _commit_loop(self) -> None:
-        pending: list[Batch] = []
-        stopping = False
-        while True:
-            if not stopping:
-                stopping = self._gather(pending)
-            if not pending:
-                if stopping:
-                    return
-                continue
-            taken: list[Batch] = []
-            size = 0
-            while pending and (
-                not taken or size + len(pending[0].messages) <= self.options.max_commit
-            ):
-                batch = pending.pop(0)
-                taken.append(batch)
-                size += len(batch.messages)
-            self._commit(taken)
-
-    def _gather(self, pending: list[Batch]) -> bool:
-        """Add to `pending` what is waiting, plus what arrives within `linger`.
-
-        Pollers keep polling while a commit runs, so at saturation the next commit finds
-        up to `max_commit` messages waiting: many polls, one request. Returns True once
-        the stop marker is seen (nothing more will come).
-        """
-        if not pending:
-            first = self._work.get()
-            if first is _STOP:
-                return True
-            pending.append(first)
-        deadline = self.clock() + self.options.linger
-        while sum(len(b.messages) for b in pending) < self.options.max_commit:
-            try:
-                item = self._work.get(timeout=max(0.0, deadline - self.clock()))
-            except queue.Empty:
-                return False
-            if item is _STOP:
-                return True
-            pending.append(item)
-        return False
-
-    def _commit(self, batches: list[Batch]) -> None:
-        units: list[UnitOfWork] = []
-        owners: list[_Owner] = []
-        try:
-            for batch in batches:
-                for index, message in enumerate(batch.messages):
-                    handled = self._run_handler(batch, index, message)
-                    if handled is not None:
-                        units.append(handled[0])
-                        owners.append((batch, index, handled[1]))
-            if units:
-                self._store(units, owners)
-        finally:
-            for batch in batches:
-                self._acks.submit(self._finish, batch)
-
-    def _run_handler(
-        self, batch: Batch, index: int, message: MessageTypeDef
-    ) -> tuple[UnitOfWork, ConsumerCreated] | None:
-        try:
-            event = decode(message.get("Body", ""))
-        except DecodeError as error:
-            batch.results[index] = Result.POISON
-            self.stats.add("undecodable")
+    def _settle(self, lots: list[Lot], result: BatchResult) -> None:
+        """Count, hold what a dependency failed, and hand the rest to acknowledgement."""
+        now = self.clock()
+        next_try: float | None = None
+        if result.outage:
+            next_try = self.outage.failed(now)
             logger.warning(
-                "%s: message %s undecodable (%s): %s",
+                "%s: the store is failing for every message; polling paused, %d held "
+                "messages tried again in %.1fs",
                 self.name,
-                message.get("MessageId"),
-                error.reason,
-                error,
+                sum(r.dependency_failed for r in result.results),
+                next_try - now,
             )
-            return None
-        unit = UnitOfWork()
-        try:
-            self.handler(event, unit)
-        except Exception:  # a handler bug fails its own message only, and is logged
-            batch.results[index] = Result.RETRY
-            self.stats.add("failed")
-            logger.exception("%s: handler failed for event %s", self.name, event.event_id)
-            return None
-        return unit, event
+        elif result.acknowledged and self.outage.recovered():
+            logger.warning("%s: the store answers again; polling resumes", self.name)
+        position = 0
+        for lot in lots:
+            part = result.results[position : position + len(lot.messages)]
+            position += len(lot.messages)
+            self._count(part)
+            waiting = [r.message for r in part if r.dependency_failed]
+            retry_at = next_try or now + self.outage.delay(lot.attempts + 1)
+            self.inflight.hold(lot, waiting, retry_at)
+            done = [r.message for r in part if r.disposition.acknowledged]
+            poison = [r.message for r in part if r.disposition is Disposition.POISON]
+            self._ack_pool.submit(self._acknowledge, lot, done, poison)
 
-    def _store(self, units: list[UnitOfWork], owners: list[_Owner]) -> None:
-        try:
-            outcomes = self.store.commit(units)
-        except (StoreError, *AWS_ERRORS) as error:
-            self.stats.add("failed", len(units))
-            logger.warning(
-                "%s: commit of %d events failed (%s); they will be redelivered",
-                self.name,
-                len(units),
-                error,
-            )
-            return
-        now = time.time()
-        for (batch, index, event), outcome in zip(owners, outcomes, strict=True):
-            batch.results[index] = Result.ACK
-            if outcome is Outcome.APPLIED:
+    def _count(self, results: tuple[MessageResult, ...]) -> None:
+        wall = time.time()
+        for r in results:
+            if r.disposition is Disposition.APPLIED:
                 self.stats.add("handled")
-                self.latencies.add((now - event.occurred_at.timestamp()) * 1000)
-            else:
+                if r.event is not None:
+                    self.latencies.add((wall - r.event.occurred_at.timestamp()) * 1000)
+            elif r.disposition is Disposition.DUPLICATE:
                 self.stats.add("duplicates")
+            elif r.disposition is Disposition.POISON:
+                self.stats.add("undecodable")
+            elif r.dependency_failed:
+                self.stats.add("held")
+            else:
+                self.stats.add("failed")
 
-    # -- heartbeat -----------------------------------------------------------------
+    def _acknowledge(self, lot: Lot, done: list[Message], poison: list[Message]) -> None:
+        try:
+            if done:
+                self.acks.delete(done)
+            if poison:
+                self.acks.set_visibility(poison, 0, counter="released")
+        except Exception:
+            self.stats.add("errors")
+            logger.exception("%s: acknowledging %d messages failed", self.name, len(done))
+        finally:
+            self.inflight.finish(lot)
+
+    def _release(self, *states: LotState) -> None:
+        """Make the lots in `states` visible again now (stopping, or giving up)."""
+        for lot in self.inflight.withdraw(*states):
+            self.acks.set_visibility(lot.messages, 0, counter="released")
+
+    # -- heartbeat -------------------------------------------------------------------
 
     def _heartbeat_loop(self) -> None:
-        """Extend the visibility of batches still in flight after half the timeout."""
-        interval = max(0.2, self._visibility / 4)
+        """Extend the visibility of the lots still ours once half of it has passed."""
+        interval = max(0.2, self.inflight.visibility / 4)
         while not self._finished.wait(interval):
-            now = self.clock()
-            with self._lock:
-                due = [
-                    b
-                    for b in self._inflight
-                    if not b.done.is_set() and now - b.extended_at >= self._visibility / 2
-                ]
-            for batch in due:
-                batch.extended_at = now
-                self._set_visibility(batch.messages, self._visibility, counter="extended")
+            try:
+                for lot in self.inflight.to_extend():
+                    self.acks.set_visibility(lot.messages, lot.extension, counter="extended")
+            except Exception:
+                self.stats.add("errors")
+                logger.exception("%s: heartbeat failed", self.name)
 
     def _queue_visibility(self) -> int:
         try:
-            self.stats.add("requests")
             attributes = self.sqs.get_queue_attributes(
                 QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"]
             )["Attributes"]
             return int(attributes.get("VisibilityTimeout", 30))
-        except AWS_ERRORS as error:
+        except Exception as error:  # noqa: BLE001 - a default is safe: the heartbeat covers it
             self.stats.add("errors")
             logger.warning(
-                "%s: cannot read the visibility timeout (%s); assuming 30s", self.name, error
+                "%s: cannot read the visibility timeout (%s); assuming 30s",
+                self.name,
+                describe(error),
             )
             return 30

@@ -33,6 +33,3 @@ class Latencies:
     def snapshot(self) -> list[float]:
         with self._lock:
             return list(self._values)
-
-    def percentile(self, q: float) -> float | None:
-        return percentile(self.snapshot(), q)

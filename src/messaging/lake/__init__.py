@@ -1,5 +1,6 @@
-"""The S3 data lake Firehose writes: its objects and records (`objects`), and SQL over
-them (`query`, which alone loads pyarrow and DuckDB, so it is not imported here)."""
+"""The S3 data lake Firehose writes: its objects and records (`objects`, through boto3),
+and SQL over them (`query`, which alone loads pyarrow and DuckDB, so it is not imported
+here)."""
 
 from messaging.lake.objects import (
     PARTITION_KEY,
@@ -9,6 +10,7 @@ from messaging.lake.objects import (
     list_objects,
     parse_records,
     partition_of,
+    read_object,
     summarize,
 )
 
@@ -20,5 +22,6 @@ __all__ = [
     "list_objects",
     "parse_records",
     "partition_of",
+    "read_object",
     "summarize",
 ]

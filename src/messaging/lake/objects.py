@@ -1,11 +1,10 @@
 """The S3 data lake: objects Firehose wrote, grouped by `landing_date=` partition.
 
-Listing for `status` goes through boto3 like every other call. Reading the records
-goes through pyarrow's S3 filesystem instead of a DuckDB extension: DuckDB's `httpfs`
-would be downloaded at run time, while pyarrow ships its S3 client, honours the
-standard AWS credential chain on AWS, and takes an endpoint override for any
-compatible endpoint (the local cloud included). The records become one Arrow table
-that `lake_query` hands to DuckDB.
+One S3 path for everything that reads the lake (`status`, `lake ls`, `lake query`, a
+simulation's proof): a boto3 client lists the objects and reads their bytes, so the
+credentials, region, endpoint, retries and request count all come from one session
+(`messaging.ops.aws`). What reads records then parses the bytes here; `lake.query`
+turns them into Arrow and DuckDB (no DuckDB extension is downloaded at run time).
 
 An object holds JSON objects either one per line (SNS raw delivery appends the
 newline) or concatenated with no separator at all (Firehose's default for other
@@ -19,12 +18,16 @@ to it as a `LakeError` and reading resumes at the next line.
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from messaging.errors import MessagingError
 
@@ -40,6 +43,7 @@ __all__ = [
     "list_objects",
     "parse_records",
     "partition_of",
+    "read_object",
     "summarize",
 ]
 
@@ -96,6 +100,20 @@ def list_objects(s3: S3Client, bucket: str, prefix: str = "") -> list[LakeObject
             LakeObject(o["Key"], o["Size"], o["LastModified"]) for o in page.get("Contents", [])
         )
     return objects
+
+
+def read_object(s3: S3Client, bucket: str, key: str) -> bytes:
+    """The bytes of one lake object, decompressed when its key ends in `.gz`."""
+    try:
+        data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (ClientError, BotoCoreError) as error:
+        raise LakeError(f"cannot read s3://{bucket}/{key}: {error}") from error
+    if not key.endswith(".gz"):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as error:
+        raise LakeError(f"not valid GZIP: {error}", key=key) from error
 
 
 def summarize(objects: list[LakeObject]) -> LakeSummary:

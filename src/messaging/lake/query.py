@@ -1,43 +1,47 @@
-"""The lake as one Arrow table, read through pyarrow's S3 file system, queried by DuckDB.
+"""The lake as one Arrow table, queried by DuckDB: boto3 reads, then parse, Arrow, DuckDB.
 
-Reading S3 from DuckDB would need its `httpfs` extension, downloaded at run time;
-instead pyarrow (whose wheels carry an S3 client) reads the objects, on AWS and on any
-endpoint alike, and DuckDB only sees the registered Arrow table `events`: the decoded
-event columns plus `landing_date` (from the object's partition) and `object_key`.
-DuckDB runs in memory with external access off, so no extension can be installed or
-auto-loaded and a query cannot read or write files.
+Reading S3 from DuckDB would need its `httpfs` extension, downloaded at run time; a
+second S3 client (pyarrow's) would need the credentials copied into it. Instead the
+objects are listed and read with the caller's boto3 client (`lake.objects`), the one
+S3 path of the application, so credentials and endpoint come from one session. DuckDB
+only sees the registered Arrow table `events`: the decoded event columns plus
+`landing_date` (from the object's partition) and `object_key`. DuckDB runs in memory
+with external access off, so no extension can be installed or auto-loaded and a query
+cannot read or write files.
 
-pyarrow is imported here and only here: commands that do not query the lake do not pay
-for loading it.
+pyarrow and DuckDB are imported here and only here: commands that do not query the
+lake do not pay for loading them.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type information
-from pyarrow import fs as pafs
+from botocore.exceptions import BotoCoreError, ClientError
 
-from messaging.lake import PARTITION_KEY, LakeError, LakeObject, parse_records, partition_of
+from messaging.lake import (
+    PARTITION_KEY,
+    LakeError,
+    list_objects,
+    parse_records,
+    partition_of,
+    read_object,
+)
 
 if TYPE_CHECKING:
-    from messaging.ops.settings import Settings
+    from mypy_boto3_s3 import S3Client
 
 __all__ = [
     "EVENTS_SCHEMA",
     "TABLE_NAME",
     "QueryResult",
     "events_table",
-    "lake_filesystem",
-    "list_lake_objects",
     "query",
     "read_events",
 ]
@@ -171,77 +175,11 @@ def events_table(records: Iterable[tuple[str, Mapping[str, Any]]]) -> Any:  # a 
     return pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
 
 
-# -- S3 through pyarrow ------------------------------------------------------------------
-
-
-def lake_filesystem(
-    settings: Settings,
-    credentials: tuple[str, str] | None = None,
-    *,
-    session_token: str | None = None,
-) -> Any:  # a pyarrow S3FileSystem (untyped)
-    """pyarrow's S3 client for `settings`: AWS by default, or the endpoint URL when set.
-
-    Without `credentials` pyarrow uses the standard AWS chain (environment, profile,
-    SSO, instance role); explicit keys are for the local cloud's placeholders, or for
-    keys a boto3 session already resolved (pyarrow has no `--profile` of its own).
-    """
-    options: dict[str, Any] = {"connect_timeout": 5, "request_timeout": 30}
-    if settings.region:
-        options["region"] = settings.region
-    if settings.endpoint_url:
-        url = urlsplit(settings.endpoint_url)
-        # Any endpoint but AWS gets path-style addressing (no bucket DNS names there).
-        options |= {"endpoint_override": url.netloc, "scheme": url.scheme}
-        options["force_virtual_addressing"] = False
-    if credentials is not None:
-        options |= {"access_key": credentials[0], "secret_key": credentials[1]}
-        options["session_token"] = session_token
-    try:
-        return pafs.S3FileSystem(**options)
-    except (pa.ArrowException, ValueError) as error:
-        raise LakeError(f"cannot configure S3 access: {error}") from error
-
-
-def list_lake_objects(fs: Any, bucket: str, prefix: str = "") -> list[LakeObject]:
-    """Objects whose key starts with `prefix`, through pyarrow (`fs`: an S3FileSystem)."""
-    # pyarrow lists directories, not key prefixes: list the prefix's folder, then filter.
-    # A folder that is not there is an empty listing, but so would be a missing bucket
-    # (pyarrow's `allow_not_found` does not tell them apart): the bucket is checked first.
-    folder = prefix.rpartition("/")[0]
-    selector = pafs.FileSelector(f"{bucket}/{folder}".rstrip("/"), recursive=True)
-    selector.allow_not_found = True
-    try:
-        if fs.get_file_info(bucket).type == pafs.FileType.NotFound:
-            raise LakeError(f"bucket {bucket!r} does not exist")
-        infos = fs.get_file_info(selector)
-    except (OSError, pa.ArrowException) as error:
-        raise LakeError(f"cannot list s3://{bucket}/{prefix}: {error}") from error
-    objects = []
-    for info in infos:
-        key = info.path.removeprefix(f"{bucket}/")
-        if info.type == pafs.FileType.File and key.startswith(prefix):
-            objects.append(LakeObject(key, int(info.size), info.mtime))
-    return sorted(objects, key=lambda o: o.key)
-
-
-def _read_object(fs: Any, bucket: str, key: str) -> bytes:
-    try:
-        # compression=None: pyarrow would guess from the extension; we decide below.
-        with fs.open_input_stream(f"{bucket}/{key}", compression=None) as stream:
-            data: bytes = stream.read()
-    except (OSError, pa.ArrowException) as error:
-        raise LakeError(f"cannot read s3://{bucket}/{key}: {error}") from error
-    if not key.endswith(".gz"):
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as error:
-        raise LakeError(f"not valid GZIP: {error}", key=key) from error
+# -- reading ------------------------------------------------------------------------------
 
 
 def read_events(
-    fs: Any,  # a pyarrow S3FileSystem
+    s3: S3Client,
     bucket: str,
     prefix: str = f"{PARTITION_KEY}=",
     *,
@@ -250,11 +188,19 @@ def read_events(
     """Every record under `prefix` as one Arrow table, objects in key order.
 
     The default prefix is the partitioned layout, so `errors/...` is never read.
-    Objects are fetched in parallel (pyarrow releases the GIL while it waits on S3).
+    Objects are fetched in parallel (boto3 clients are thread-safe and release the GIL
+    while they wait on S3).
     """
-    objects = list_lake_objects(fs, bucket, prefix)
+    try:
+        objects = sorted(list_objects(s3, bucket, prefix), key=lambda o: o.key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            raise LakeError(f"bucket {bucket!r} does not exist") from error
+        raise LakeError(f"cannot list s3://{bucket}/{prefix}: {error}") from error
+    except BotoCoreError as error:
+        raise LakeError(f"cannot list s3://{bucket}/{prefix}: {error}") from error
     with ThreadPoolExecutor(max_workers=max(1, min(READ_THREADS, len(objects)))) as pool:
-        bodies = pool.map(lambda o: _read_object(fs, bucket, o.key), objects)
+        bodies = pool.map(lambda o: read_object(s3, bucket, o.key), objects)
         records = [
             (obj.key, record)
             for obj, body in zip(objects, bodies, strict=True)

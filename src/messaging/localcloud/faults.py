@@ -169,13 +169,14 @@ class FaultInjector:
         if environ.get("PATH_INFO", "").startswith("/moto-api"):
             return self.app(environ, start_response)
         service, operation = identify(environ)
+        plan = self.plan  # one plan per request, even if it is switched meanwhile
         jitter, roll, pick = self._draw()
-        delay = self.plan.latency_ms + jitter * self.plan.jitter_ms
+        delay = plan.latency_ms + jitter * plan.jitter_ms
         if delay:
             self.sleep(delay / 1000)
-        if not (self.plan.targets(service, operation) and roll < self.plan.fault_rate):
+        if not (plan.targets(service, operation) and roll < plan.fault_rate):
             return self.app(environ, start_response)
-        kind = self.plan.kinds[pick % len(self.plan.kinds)]
+        kind = plan.kinds[pick % len(plan.kinds)]
         with self._lock:
             self.injected[f"{kind} {service}:{operation}"] += 1
         if kind in ("drop_before", "drop_after"):
@@ -206,6 +207,12 @@ class FaultInjector:
             with contextlib.suppress(OSError):  # already gone is just as dropped
                 connection.shutdown(socket.SHUT_RDWR)
         raise InjectedDropError("injected dropped connection")
+
+    def switch(self, plan: FaultPlan) -> None:
+        """Inject `plan` from now on (an outage that starts or ends while clients run)."""
+        with self._lock:
+            self.plan = plan
+            self._random = random.Random(plan.seed)  # noqa: S311 - replayable, not secret
 
     def total(self) -> int:
         with self._lock:

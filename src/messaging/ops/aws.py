@@ -1,9 +1,17 @@
 """boto3 sessions and clients, configured once, with every call counted.
 
 One endpoint setting switches everything between AWS and any compatible endpoint.
-Retries use botocore's standard mode (throttling and 5xx, with jittered back-off),
-and every HTTP request an SDK call makes is counted, because on AWS requests are
-the bill.
+
+Retries of whole calls are configured here and nowhere else: botocore's standard mode
+(throttling, 5xx and connection errors, exponential back-off with full jitter, and a
+retry quota that stops retrying when most calls fail), `MAX_ATTEMPTS` attempts per
+call. The application never retries a whole call on top; it retries only the failed
+entries of batch calls (`messaging.core.retry.EntryRetry`).
+
+Every HTTP request an SDK call makes, retries included, is counted once, from
+botocore's `before-send` event, because on AWS requests are the bill. This is the only
+request count: workers, stores and the producer keep none. `RequestCounter.observe`
+receives each request, so a meter (bytes, dollars) can extend it on the same event.
 """
 
 from __future__ import annotations
@@ -26,15 +34,21 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["Aws", "RequestCounter", "default_config"]
+__all__ = ["MAX_ATTEMPTS", "Aws", "RequestCounter", "default_config"]
 
 DEFAULT_REGION = "us-east-1"
+MAX_ATTEMPTS = 5  # per call, the first included: botocore's standard retry mode
 
 
-def default_config(*, max_attempts: int = 5, pool: int = 32) -> Config:
-    """Client settings shared by every service (timeouts above SQS's 20 s long poll)."""
+def default_config(*, max_attempts: int = MAX_ATTEMPTS, pool: int = 32) -> Config:
+    """Client settings shared by every service (timeouts above SQS's 20 s long poll);
+    the one place whole-call retries are configured.
+
+    `max_attempts` counts every attempt, the first included (botocore's
+    `total_max_attempts`; its `max_attempts` would count retries only, one more).
+    """
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=5,
         read_timeout=30,
         max_pool_connections=pool,
@@ -49,9 +63,10 @@ class RequestCounter:
     counts: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, name: str) -> None:
+    def observe(self, service: str, operation: str, request: Any) -> None:
+        """One HTTP request about to be sent (`request`: botocore's prepared request)."""
         with self._lock:
-            self.counts[name] += 1
+            self.counts[f"{service}:{operation}"] += 1
 
     @property
     def total(self) -> int:
@@ -86,10 +101,10 @@ class Aws:
         # `before-send` fires once per HTTP attempt, so retries are counted too.
         self.session.events.register("before-send", self._count)
 
-    def _count(self, event_name: str, **_: Any) -> None:
+    def _count(self, event_name: str, request: Any = None, **_: Any) -> None:
         # event_name is "before-send.<service-id>.<Operation>"; returning None lets it go.
         service, operation = event_name.split(".", 2)[1:]
-        self.requests.add(f"{service}:{operation}")
+        self.requests.observe(service, operation, request)
 
     def client(self, service: str, *, validate: bool = True) -> Any:
         config = self.config

@@ -13,12 +13,13 @@ from pydantic import BaseModel
 from messaging import lake
 from messaging.core.services import SERVICES
 from messaging.ops.stack import StackOutputs
-from messaging.store import DynamoStore
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from messaging.ops.aws import Aws
 
-__all__ = ["LakeStatus", "QueueStatus", "SystemStatus", "gather", "queue_depth"]
+__all__ = ["LakeStatus", "QueueStatus", "SystemStatus", "count_items", "gather", "queue_depth"]
 
 
 class QueueStatus(BaseModel):
@@ -50,6 +51,14 @@ def queue_depth(aws: Aws, queue_url: str) -> tuple[int, int]:
     )
 
 
+def count_items(dynamodb: DynamoDBClient, table: str) -> int:
+    """Items in a table (a paginated COUNT scan: exact, unlike DescribeTable)."""
+    total = 0
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table, Select="COUNT"):
+        total += page["Count"]
+    return total
+
+
 def gather(aws: Aws, outputs: StackOutputs) -> SystemStatus:
     values = outputs.model_dump()
     queues: dict[str, QueueStatus] = {}
@@ -61,7 +70,7 @@ def gather(aws: Aws, outputs: StackOutputs) -> SystemStatus:
         queues[name] = QueueStatus(
             visible=visible, in_flight=in_flight, dlq=dlq_visible + dlq_in_flight
         )
-        tables[name] = DynamoStore(dynamodb, values[service.table_output]).count()
+        tables[name] = count_items(dynamodb, values[service.table_output])
     summary = lake.summarize(lake.list_objects(aws.s3(), outputs.LakeBucketName))
     return SystemStatus(
         queues=queues,

@@ -6,7 +6,8 @@ API answers per entry: an HTTP 200 can still hold `Failed` entries, so partial
 failure is the normal case, not an exception. Delivery is at-least-once: a retried
 entry may already have been accepted (a lost response), so consumers deduplicate by
 `event_id`; what this module guarantees is that nothing taken is silently dropped:
-`events == published + failed`, and every failure is reported with its code.
+`events == published + failed`, and every failure is reported with its code. Requests
+are counted by the session that made the client (`messaging.ops.aws`), not here.
 
 Design:
 - The calling thread pulls events lazily (the iterable may be infinite), releases
@@ -16,12 +17,16 @@ Design:
   event is due later than its linger allows, so latency at low rates is <= `linger`.
 - Batches go to a pool of `concurrency` threads; at most `concurrency` are in flight,
   so a slow or throttled SNS slows intake instead of buffering without bound.
-- A worker retries only the entries that failed, after exponential backoff with full
-  jitter, up to `max_attempts` sends per entry. `SenderFault` entries are permanent.
-  A whole-call failure (throttling, 5xx, connection error, after botocore's own
-  retries) fails every entry of the batch, retried the same way. A permanent
-  whole-call error (4xx such as NotFound or AuthorizationError, missing credentials)
-  fails its batch and aborts intake: every later batch would fail the same way.
+- Retries follow the one policy (`messaging.core.retry`): whole calls are retried by
+  botocore's standard mode, configured with the client; entries that failed inside a
+  successful call (`SenderFault` false) are sent again by `EntryRetry`, with jittered
+  back-off, at most `retry.attempts` calls per batch. `SenderFault` entries are
+  permanent. A whole call that still fails after botocore's retries fails every entry
+  of its batch, with its error code; when botocore does not call it transient (4xx
+  such as NotFound or AuthorizationError, missing credentials) it also aborts intake:
+  every later batch would fail the same way. So a batch costs at most
+  `retry.attempts` x the client's max attempts HTTP requests, and a throttled
+  PublishBatch exactly the client's max attempts.
 - `stop` ends intake; what was taken is still sent (retries included) before return.
 
 Known limits: standard topics only (no MessageGroupId/DeduplicationId for FIFO);
@@ -35,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -44,10 +48,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, NamedTuple
 from uuid import UUID
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from messaging.core.events import ConsumerCreated, encode
+from messaging.core.retry import EntryRetry, describe, error_code, is_transient
 from messaging.errors import MessagingError
 
 if TYPE_CHECKING:
@@ -72,26 +76,6 @@ ATTRIBUTE: Final = "event_type"
 TOO_LARGE: Final = "EntryTooLarge"
 NO_RESULT: Final = "NoResult"  # an entry the response neither confirmed nor failed
 _NAP: Final = 0.1  # longest uninterrupted rate wait, so `stop` is seen within 100 ms
-_RETRYABLE_STATUS: Final = frozenset({429, 500, 502, 503, 504})
-# Whole-call errors worth retrying: botocore's throttling and transient codes, SNS's own.
-_RETRYABLE_CODES: Final = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottled",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "KMSThrottling",
-        "KMSThrottlingException",
-        "InternalError",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "PriorRequestNotComplete",
-    }
-)
 
 
 class ProducerError(MessagingError):
@@ -112,18 +96,13 @@ class ProducerStats:
     events: int
     published: int
     failures: tuple[Failure, ...]
-    requests: int  # PublishBatch calls, retries included
-    retried_entries: int
+    retried_entries: int  # entries sent again after they failed inside a batch
     elapsed_seconds: float
     aborted: str | None = None  # the permanent whole-call error that ended intake
 
     @property
     def failed(self) -> int:
         return len(self.failures)
-
-    @property
-    def requests_per_event(self) -> float:
-        return self.requests / self.events if self.events else 0.0
 
 
 @dataclass(frozen=True)
@@ -174,7 +153,7 @@ class _Tally:
     def __init__(self, on_published: Callable[[int], None] | None) -> None:
         self._lock = threading.Lock()
         self._on_published = on_published
-        self.events = self.published = self.requests = self.retried = 0
+        self.events = self.published = self.retried = 0
         self.failures: list[Failure] = []
         self.aborted: str | None = None
 
@@ -182,10 +161,9 @@ class _Tally:
         with self._lock:
             self.events += 1
 
-    def request(self, entries: int, *, retry: bool) -> None:
+    def resent(self, entries: int) -> None:
         with self._lock:
-            self.requests += 1
-            self.retried += entries if retry else 0
+            self.retried += entries
 
     def confirm(self, count: int) -> None:
         if count:
@@ -208,20 +186,10 @@ class _Tally:
                 events=self.events,
                 published=self.published,
                 failures=tuple(self.failures),
-                requests=self.requests,
                 retried_entries=self.retried,
                 elapsed_seconds=elapsed,
                 aborted=self.aborted,
             )
-
-
-def _classify(error: ClientError | BotoCoreError) -> tuple[str, bool]:
-    """(error code, retryable) for an exception that failed a whole call."""
-    if isinstance(error, ClientError):
-        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code, code in _RETRYABLE_CODES or status in _RETRYABLE_STATUS
-    return type(error).__name__, isinstance(error, BotoConnectionError | HTTPClientError)
 
 
 class Producer:
@@ -235,12 +203,9 @@ class Producer:
         rate: float | None = None,
         concurrency: int = 4,
         linger: float = 1.0,
-        max_attempts: int = 8,
-        backoff_base: float = 0.1,
-        backoff_cap: float = 20.0,
-        sleep: Callable[[float], None] = time.sleep,
+        retry: EntryRetry | None = None,
+        sleep: Callable[[float], None] = time.sleep,  # pacing
         monotonic: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = random.random,  # in [0, 1): full jitter
     ) -> None:
         checks = {
             f"rate must be > 0 events/s or None, got {rate!r}": rate is None or 0 < rate < math.inf,
@@ -248,10 +213,6 @@ class Producer:
                 isinstance(concurrency, int) and concurrency >= 1
             ),
             f"linger must be >= 0 seconds, got {linger!r}": 0 <= linger < math.inf,
-            f"max_attempts must be >= 1, got {max_attempts!r}": max_attempts >= 1,
-            f"backoff needs 0 < base <= cap, got {backoff_base!r}, {backoff_cap!r}": (
-                0 < backoff_base <= backoff_cap < math.inf
-            ),
             "topic_arn must not be empty": bool(topic_arn),
         }
         if problems := [message for message, ok in checks.items() if not ok]:
@@ -261,17 +222,9 @@ class Producer:
         self._rate = rate
         self._concurrency = concurrency
         self._linger = linger
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self._retry = retry or EntryRetry(base=0.1, cap=5.0)
         self._sleep = sleep
         self._monotonic = monotonic
-        self._jitter = jitter
-
-    def backoff(self, retry: int) -> float:
-        """Seconds before retry number `retry` (1, 2, ...): full jitter under a capped curve."""
-        ceiling = min(self._backoff_cap, self._backoff_base * 2.0 ** (retry - 1))
-        return ceiling * self._jitter()
 
     def publish(
         self,
@@ -346,52 +299,60 @@ class Producer:
         return not stop.is_set()
 
     def _send(self, entries: list[_Entry], tally: _Tally) -> None:
-        """Send one batch; retry what failed transiently; record every outcome."""
-        pending = [(entry, "") for entry in entries]
-        for attempt in range(1, self._max_attempts + 1):
-            if attempt > 1:
-                self._sleep(self.backoff(attempt - 1))
-            pending = self._attempt([entry for entry, _ in pending], tally, retry=attempt > 1)
-            if not pending:
-                return
-            logger.debug("attempt %d: %d entries to retry", attempt, len(pending))
-        for entry, code in pending:
-            tally.fail([entry], code)
-        logger.warning("%d entries failed after %d attempts", len(pending), self._max_attempts)
+        """Send one batch; send again what failed inside it; record every outcome."""
+        codes: dict[str, str] = {}
+        sent = [0]
 
-    def _attempt(
-        self, entries: list[_Entry], tally: _Tally, *, retry: bool
-    ) -> list[tuple[_Entry, str]]:
-        """One PublishBatch call; returns the entries to retry, with their error codes."""
-        tally.request(len(entries), retry=retry)
+        def attempt(pending: list[_Entry]) -> list[_Entry]:
+            if sent[0]:
+                tally.resent(len(pending))
+            sent[0] += 1
+            return self._attempt(pending, tally, codes)
+
         try:
-            response = self._client.publish_batch(
-                TopicArn=self._topic_arn,
-                PublishBatchRequestEntries=[entry.request for entry in entries],
-            )
+            left = self._retry.run(attempt, entries)
         except (ClientError, BotoCoreError) as error:
-            code, retryable = _classify(error)
-            if retryable:
-                return [(entry, code) for entry in entries]
-            logger.warning("PublishBatch failed permanently (%s): %s; stopping intake", code, error)
-            tally.fail(entries, code)
-            tally.abort(f"{code}: {error}")
-            return []
+            code = error_code(error)
+            unsettled = [e for e in entries if e.id not in codes or codes[e.id] != ""]
+            tally.fail(unsettled, code)
+            if not is_transient(error):
+                logger.warning("PublishBatch failed permanently (%s); stopping intake", code)
+                tally.abort(describe(error))
+            else:
+                logger.warning("PublishBatch failed after botocore's retries: %s", code)
+            return
+        for entry in left:
+            tally.fail([entry], codes.get(entry.id) or NO_RESULT)
+        if left:
+            logger.warning("%d entries failed after %d attempts", len(left), self._retry.attempts)
+
+    def _attempt(self, entries: list[_Entry], tally: _Tally, codes: dict[str, str]) -> list[_Entry]:
+        """One PublishBatch call; returns the entries to send again (their codes in `codes`,
+        "" once an entry is settled: published or rejected)."""
+        response = self._client.publish_batch(
+            TopicArn=self._topic_arn,
+            PublishBatchRequestEntries=[entry.request for entry in entries],
+        )
         by_id = {entry.id: entry for entry in entries}
         confirmed = [by_id.pop(ok["Id"]) for ok in response["Successful"] if ok.get("Id") in by_id]
+        codes.update(dict.fromkeys((entry.id for entry in confirmed), ""))
         tally.confirm(len(confirmed))
-        retry_later: list[tuple[_Entry, str]] = []
+        again: list[_Entry] = []
         for failed in response["Failed"]:
             entry = by_id.pop(failed["Id"], None)
             if entry is None:
                 logger.warning("PublishBatch reported unknown or duplicate Id %r", failed["Id"])
             elif failed["SenderFault"]:
                 logger.warning("event %s rejected: %s", entry.event_id, failed.get("Message"))
+                codes[entry.id] = ""
                 tally.fail([entry], failed["Code"])
             else:
-                retry_later.append((entry, failed["Code"]))
-        retry_later.extend((entry, NO_RESULT) for entry in by_id.values())
-        return retry_later
+                codes[entry.id] = failed["Code"]
+                again.append(entry)
+        for entry in by_id.values():  # neither confirmed nor failed: not known to be sent
+            codes[entry.id] = NO_RESULT
+            again.append(entry)
+        return again
 
 
 def _settle(inflight: set[Future[None]], until: str | None) -> None:

@@ -18,22 +18,27 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from messaging import lake
-from messaging.consumer.worker import Worker, WorkerOptions
+from messaging.consumer.runner import Runner
+from messaging.consumer.state import WorkerOptions
 from messaging.core.events import ConsumerCreated
 from messaging.core.metrics import percentile
 from messaging.core.services import SERVICES
+from messaging.errors import MessagingError
 from messaging.ops import stack, status
 from messaging.ops.aws import Aws, default_config
 from messaging.ops.settings import Settings
 from messaging.producer import Producer, ProducerStats
 from messaging.producer.fakes import ConsumerFactory
 from messaging.simulation.verify import LakeScan, Report, latencies_ms, lost_events, read_effects
-from messaging.store import DynamoStore
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["Sample", "Simulation", "SimulationOptions"]
+__all__ = ["Sample", "Simulation", "SimulationError", "SimulationOptions"]
+
+
+class SimulationError(MessagingError):
+    """The run could not finish: a service stopped (its error says why)."""
 
 NEW_STACK_BUFFER_INTERVAL = 10  # a stack created for a run flushes the lake quickly
 LAKE_GRACE = 30  # seconds past the buffer interval to wait for the last lake object
@@ -116,36 +121,33 @@ class Simulation:
         started = time.monotonic()
         outputs = self._deploy()
         run = _Run()
-        workers = self._workers(outputs)
-        halt_workers = threading.Event()
-        threads = [
-            threading.Thread(target=w.run, args=(halt_workers,), name=w.name)
-            for w in workers.values()
-        ]
-        for thread in threads:
-            thread.start()
+        options = WorkerOptions(
+            concurrency=self.options.concurrency, wait_seconds=self.options.poll_seconds
+        )
+        services = Runner(SERVICES.values(), outputs.model_dump(), self._aws, options)
+        services.start()
         sampling = threading.Event()
         sampler = threading.Thread(
-            target=self._sample_loop, args=(outputs, run, workers, started, sampling)
+            target=self._sample_loop, args=(outputs, run, services, started, sampling)
         )
         sampler.start()
         try:
             self._phase = "producing"
             producer_stats = self._produce(outputs, run, stop)
             self._phase = "draining"
-            self._drain(outputs, run, workers, stop)
+            self._drain(outputs, run, services, stop)
             self._phase = "flushing"
             lake_scan = self._wait_for_lake(outputs, run, stop)
         finally:
-            halt_workers.set()
-            for thread in threads:
-                thread.join()
+            services.stop()
             sampling.set()
             sampler.join()
+        if services.errors:
+            raise SimulationError("; ".join(services.errors))
         self._phase = "verifying"
         self.lake_objects = lake_scan.objects
         return self._report(
-            outputs, run, workers, producer_stats, lake_scan, time.monotonic() - started
+            outputs, run, services, producer_stats, lake_scan, time.monotonic() - started
         )
 
     # -- phases --------------------------------------------------------------------
@@ -197,20 +199,6 @@ class Simulation:
         )
         return stack.stack_outputs(cfn, name)
 
-    def _workers(self, outputs: stack.StackOutputs) -> dict[str, Worker]:
-        values = outputs.model_dump()
-        workers = {}
-        for name, spec in SERVICES.items():
-            aws = self._aws(name)
-            store = DynamoStore(aws.dynamodb(), values[spec.table_output])
-            options = WorkerOptions(
-                concurrency=self.options.concurrency, wait_seconds=self.options.poll_seconds
-            )
-            workers[name] = Worker(
-                name, aws.sqs(), values[spec.queue_output], spec.handle, store, options
-            )
-        return workers
-
     def _produce(
         self, outputs: stack.StackOutputs, run: _Run, stop: threading.Event
     ) -> ProducerStats:
@@ -237,19 +225,17 @@ class Simulation:
         self,
         outputs: stack.StackOutputs,
         run: _Run,
-        workers: dict[str, Worker],
+        services: Runner[Aws],
         stop: threading.Event,
     ) -> None:
         """Wait until both services have taken every event and their queues are empty."""
         deadline = time.monotonic() + self.options.drain_timeout
         values = outputs.model_dump()
         sqs = self._aws("control").sqs()
-        while time.monotonic() < deadline and not stop.is_set():
-            caught_up = all(
-                w.stats["handled"] + w.stats["duplicates"] >= run.published
-                for w in workers.values()
-            )
-            if caught_up and all(_empty(sqs, values[SERVICES[n].queue_output]) for n in workers):
+        while time.monotonic() < deadline and not stop.is_set() and services.alive:
+            caught_up = all(s.done >= run.published for s in services.runs)
+            queues = [values[s.service.queue_output] for s in services.runs]
+            if caught_up and all(_empty(sqs, queue) for queue in queues):
                 return
             stop.wait(0.5)
 
@@ -270,13 +256,13 @@ class Simulation:
         self,
         outputs: stack.StackOutputs,
         run: _Run,
-        workers: dict[str, Worker],
+        services: Runner[Aws],
         started: float,
         done: threading.Event,
     ) -> None:
         aws = self._aws("monitor")
         while True:
-            self._sample(aws, outputs, run, workers, started)
+            self._sample(aws, outputs, run, services, started)
             if done.wait(self.options.sample_every):
                 return
 
@@ -285,7 +271,7 @@ class Simulation:
         aws: Aws,
         outputs: stack.StackOutputs,
         run: _Run,
-        workers: dict[str, Worker],
+        services: Runner[Aws],
         started: float,
     ) -> None:
         values = outputs.model_dump()
@@ -294,11 +280,11 @@ class Simulation:
             visible, in_flight = status.queue_depth(aws, values[spec.queue_output])
             dlq = sum(status.queue_depth(aws, values[spec.dlq_output]))
             queues[name] = status.QueueStatus(visible=visible, in_flight=in_flight, dlq=dlq)
-        latencies = [v for w in workers.values() for v in w.latencies.snapshot()]
+        latencies = [v for s in services.runs for v in s.worker.latencies.snapshot()]
         sample = Sample(
             elapsed=time.monotonic() - started,
             published=run.published,
-            done={n: w.stats["handled"] + w.stats["duplicates"] for n, w in workers.items()},
+            done={s.name: s.done for s in services.runs},
             queues=queues,
             lake_objects=len(lake.list_objects(aws.s3(), outputs.LakeBucketName)),
             latency_p50_ms=percentile(latencies, 50),
@@ -314,7 +300,7 @@ class Simulation:
         self,
         outputs: stack.StackOutputs,
         run: _Run,
-        workers: dict[str, Worker],
+        services: Runner[Aws],
         producer: ProducerStats,
         lake_scan: LakeScan,
         total_seconds: float,
@@ -331,8 +317,8 @@ class Simulation:
         )
         # An effect applied twice: two items for one event, or more applications than items.
         duplicate_effects = sum(e.repeated for e in effects.values()) + sum(
-            max(0, workers[name].stats["handled"] - len(effects[name].stored_at))
-            for name in workers
+            max(0, s.worker.stats["handled"] - len(effects[s.name].stored_at))
+            for s in services.runs
         )
         dlq_values = outputs.model_dump()
         dlq = {
@@ -363,7 +349,10 @@ class Simulation:
             seed=self.options.seed,
             endpoint=self.settings.endpoint_url or "AWS",
             retried_entries=producer.retried_entries,
-            worker_failures=sum(w.stats["failed"] + w.stats["errors"] for w in workers.values()),
+            worker_failures=sum(
+                s.worker.stats["failed"] + s.worker.stats["held"] + s.worker.stats["errors"]
+                for s in services.runs
+            ),
         )
 
 

@@ -11,12 +11,11 @@ of its two `stored_at` times.
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -74,9 +73,7 @@ class LakeScan:
         for obj in self.objects:
             if obj.key in self.read:
                 continue
-            body = s3.get_object(Bucket=bucket, Key=obj.key)["Body"].read()
-            if obj.key.endswith(".gz"):
-                body = gzip.decompress(body)
+            body = lake.read_object(s3, bucket, obj.key)
             for record in lake.parse_records(body, key=obj.key):
                 event_id = record.get("event_id") if isinstance(record, dict) else None
                 if isinstance(event_id, str):
@@ -156,7 +153,3 @@ def summary_lines(report: Report) -> list[str]:
         f"injected faults; {report.retried_entries} entries republished; "
         f"{report.worker_failures} worker failures retried",
     ]
-
-
-def as_dict(report: Report) -> dict[str, Any]:
-    return report.model_dump(mode="json")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
+import unicodedata
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeAlias
 
@@ -120,13 +122,62 @@ def expected_kind(document: Json) -> type[DecodeError]:
 
 
 def conforms(result: Outcome, document: Json) -> None:
-    """`result` is what the contract allows for `document` (a valid event round-trips)."""
+    """`result` is what the contract allows for `document`.
+
+    An accepted body is checked against the contract itself, not against the decoder:
+    every required field is there with the JSON type the contract names, and the event
+    holds the document's values (`holds_the_documents_values`); it also round-trips.
+    """
     kind = expected_kind(document)
     if isinstance(result, ConsumerCreated):
         assert kind is SchemaError, f"accepted a body that must fail with {kind.__name__}"
+        holds_the_documents_values(result, document)
         assert decode(encode(result)) == result
     else:
         assert isinstance(result, kind), f"expected {kind.__name__}, got {result!r:.300}"
+
+
+def holds_the_documents_values(event: ConsumerCreated, document: dict[str, Json]) -> None:
+    """An oracle independent of the decoder, for a document it accepted."""
+    document = json.loads(json.dumps(document))  # as the decoder read it: pairs joined
+    for path in REQUIRED_FIELDS:
+        value = get_field(document, path)  # a KeyError: accepted with a field missing
+        if path in OBJECT_FIELDS:
+            assert isinstance(value, dict), f"{path}: accepted {value!r:.100}"
+        else:
+            assert isinstance(value, str), f"{path}: accepted {value!r:.100}"
+            assert value.strip(WHITE_SPACE), f"{path}: accepted a blank value"
+    state = document["data"]["address"].get("state")
+    assert state is None or isinstance(state, str), f"state: accepted {state!r:.100}"
+    fields = event.model_dump()
+    written = event.model_dump(mode="json")
+    for path in ID_FIELDS:
+        assert get_field(fields, path) == uuid.UUID(get_field(document, path))
+    for path in TIME_FIELDS:
+        instant = datetime.fromisoformat(get_field(document, path))
+        assert instant.tzinfo is not None, f"{path}: accepted a time with no offset"
+        assert get_field(fields, path) - instant == timedelta(0)
+    for path in STRING_FIELDS:
+        sent: str | None = state if path == "data.address.state" else get_field(document, path)
+        kept: str | None = get_field(written, path)
+        if sent is None or kept is None:
+            assert sent is kept is None
+        elif path == "data.email":  # normalised: the domain lower-cased, Unicode NFC
+            assert nfc(kept).casefold() == nfc(sent.strip(WHITE_SPACE)).casefold()
+        else:
+            assert kept == sent.strip(WHITE_SPACE), f"{path}: {kept!r:.100} for {sent!r:.100}"
+    assert len(get_field(written, "data.address.country")) == 2
+
+
+# Unicode's White_Space, what the schema strips (str.strip() also strips U+001C..U+001F).
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def is_utf8(body: bytes) -> bool:

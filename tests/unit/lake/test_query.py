@@ -1,22 +1,24 @@
-"""The lake as an Arrow table read through a pyarrow filesystem, and SQL over it.
+"""The lake as an Arrow table read through a boto3 S3 client, and SQL over it.
 
-No S3 here: `read_events` takes any pyarrow filesystem, so a local directory stands in
-for the bucket (the same calls run against the local cloud in the integration suite).
+No S3 here: `read_events` takes the caller's S3 client, so a dict behind the two calls
+it makes (a ListObjectsV2 paginator and GetObject) stands in for the bucket; the same
+calls run against the local cloud in the integration suite.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pyarrow import fs as pafs  # type: ignore[import-untyped]  # no type information
+from botocore.exceptions import ClientError
 
 from messaging.cli import lake as lake_cli
 from messaging.core.events import encode
@@ -170,49 +172,70 @@ def test_sql_with_no_result_set_gives_no_columns(events: Any) -> None:
     assert query(events, "-- nothing to run") == ([], [])
 
 
-# -- reading objects through a pyarrow filesystem -----------------------------------------
+# -- reading objects through the S3 client -------------------------------------------------
 
 
-def write(root: Path, key: str, data: bytes) -> None:
-    path = root / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+class FakeS3:
+    """One bucket in a dict, behind the calls the lake reader makes."""
+
+    def __init__(self, bucket: str = "lake") -> None:
+        self.bucket = bucket
+        self.objects: dict[str, bytes] = {}
+
+    def get_paginator(self, name: str) -> FakeS3:
+        assert name == "list_objects_v2"
+        return self
+
+    def paginate(self, Bucket: str, Prefix: str = "") -> Iterator[dict[str, Any]]:  # noqa: N803
+        if Bucket != self.bucket:
+            error: Any = {"Error": {"Code": "NoSuchBucket", "Message": "no such bucket"}}
+            raise ClientError(error, "ListObjectsV2")
+        keys = sorted(k for k in self.objects if k.startswith(Prefix))
+        for start in range(0, max(1, len(keys)), 2):  # two per page: pages are followed
+            page = keys[start : start + 2]
+            yield {"Contents": [self._listed(k) for k in page]} if page else {}
+
+    def _listed(self, key: str) -> dict[str, Any]:
+        return {"Key": key, "Size": len(self.objects[key]), "LastModified": AT}
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803
+        return {"Body": io.BytesIO(self.objects[Key])}
 
 
-def test_read_events_reads_plain_and_gzip_objects_of_the_partitions_only(tmp_path: Path) -> None:
-    write(tmp_path, KEY, b"".join(event_line(n) + b"\n" for n in range(3)))
-    write(
-        tmp_path,
-        "landing_date=2026-11-29/created-consumer-lake-1-2026-11-29-00-00-00-x.gz",
-        gzip.compress(b"".join(event_line(n) for n in range(3, 5))),
+def test_read_events_reads_plain_and_gzip_objects_of_the_partitions_only() -> None:
+    s3 = FakeS3()
+    s3.objects[KEY] = b"".join(event_line(n) + b"\n" for n in range(3))
+    s3.objects["landing_date=2026-11-29/created-consumer-lake-1-2026-11-29-00-00-00-x.gz"] = (
+        gzip.compress(b"".join(event_line(n) for n in range(3, 5)))
     )
-    write(tmp_path, "errors/processing-failed/landing_date=2026-11-29/e", b"not an event")
-    table = lake_query.read_events(pafs.LocalFileSystem(), tmp_path.as_posix())
+    s3.objects["errors/processing-failed/landing_date=2026-11-29/e"] = b"not an event"
+    table = lake_query.read_events(s3, "lake")  # type: ignore[arg-type]
     assert table.num_rows == 5
     result = query(table, "select landing_date, count(*) from events group by 1 order by 1")
     assert result.rows == [("2026-11-28", 3), ("2026-11-29", 2)]
-    keys = {
-        o.key for o in lake_query.list_lake_objects(pafs.LocalFileSystem(), tmp_path.as_posix())
-    }
-    assert len(keys) == 3  # errors/ is listed, just not read as events
 
 
-def test_read_events_of_a_missing_prefix_is_an_empty_table(tmp_path: Path) -> None:
-    table = lake_query.read_events(pafs.LocalFileSystem(), tmp_path.as_posix())
+def test_read_events_of_a_missing_prefix_is_an_empty_table() -> None:
+    table = lake_query.read_events(FakeS3(), "lake")  # type: ignore[arg-type]
     assert (table.num_rows, table.schema) == (0, lake_query.EVENTS_SCHEMA)
 
 
-def test_a_corrupt_object_is_a_lake_error_or_skipped_and_counted(tmp_path: Path) -> None:
-    bucket = tmp_path.as_posix()
-    write(tmp_path, "landing_date=2026-11-29/y.gz", b"not gzip at all")
+def test_a_missing_bucket_is_a_lake_error() -> None:
+    with pytest.raises(LakeError, match="bucket 'other' does not exist"):
+        lake_query.read_events(FakeS3(), "other")  # type: ignore[arg-type]
+
+
+def test_a_corrupt_object_is_a_lake_error_or_skipped_and_counted() -> None:
+    s3: Any = FakeS3()
+    s3.objects["landing_date=2026-11-29/y.gz"] = b"not gzip at all"
     with pytest.raises(LakeError, match=r"^landing_date=2026-11-29/y.gz: not valid GZIP"):
-        lake_query.read_events(pafs.LocalFileSystem(), bucket)
-    (tmp_path / "landing_date=2026-11-29/y.gz").unlink()
-    write(tmp_path, KEY, event_line(1) + b"\n{broken\n" + event_line(2) + b"\n")
+        lake_query.read_events(s3, "lake")
+    del s3.objects["landing_date=2026-11-29/y.gz"]
+    s3.objects[KEY] = event_line(1) + b"\n{broken\n" + event_line(2) + b"\n"
     with pytest.raises(LakeError, match=re.escape(f"{KEY} at byte {len(event_line(1)) + 1}:")):
-        lake_query.read_events(pafs.LocalFileSystem(), bucket)
+        lake_query.read_events(s3, "lake")
     skipped: list[LakeError] = []
-    table = lake_query.read_events(pafs.LocalFileSystem(), bucket, skipped=skipped)
+    table = lake_query.read_events(s3, "lake", skipped=skipped)
     assert table.num_rows == 2
     assert [e.key for e in skipped] == [KEY]
 

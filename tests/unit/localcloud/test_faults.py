@@ -152,3 +152,13 @@ def test_bad_plans_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         FaultPlan(latency_ms=-1)
     assert not FaultPlan().active
+
+
+def test_a_plan_switched_at_run_time_applies_to_the_next_request() -> None:
+    app = App()
+    outage = FaultPlan(fault_rate=1, operations=frozenset({"sns:Publish"}), kinds=("error500",))
+    injector = FaultInjector(app, outage)
+    assert call(injector, environ("sns", action="Publish"))[0] == "500 Internal Server Error"
+    injector.switch(FaultPlan())  # the outage ends
+    assert call(injector, environ("sns", action="Publish")) == ("200 OK", b"served")
+    assert injector.total() == 1

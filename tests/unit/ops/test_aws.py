@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import EndpointConnectionError, ParamValidationError
 
-from messaging.ops.aws import Aws, default_config
+from messaging.ops.aws import MAX_ATTEMPTS, Aws, default_config
 from messaging.ops.settings import Settings
 
 
@@ -30,3 +30,12 @@ def test_clients_share_the_endpoint_and_region() -> None:
     for client in (aws.dynamodb(), aws.sqs(), aws.sns()):
         assert client.meta.endpoint_url == "http://127.0.0.1:9"
         assert client.meta.region_name == "us-east-1"
+
+
+def test_a_call_makes_max_attempts_in_all_and_each_is_counted() -> None:
+    # The one place retries are configured: MAX_ATTEMPTS counts the first attempt too.
+    settings = Settings(endpoint_url="http://127.0.0.1:9", region="us-east-1")
+    aws = Aws(settings, placeholder_credentials=("t", "t"))
+    with pytest.raises(EndpointConnectionError):
+        aws.sqs().list_queues()
+    assert aws.requests.snapshot() == {"sqs:ListQueues": MAX_ATTEMPTS}

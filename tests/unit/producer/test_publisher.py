@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from messaging.core.events import Address, Consumer, ConsumerCreated, decode
+from messaging.core.retry import EntryRetry
 from messaging.producer import (
     MAX_BATCH_BYTES,
     Failure,
@@ -151,10 +152,21 @@ class FakeSns:
         return [message_event_id(entry) for entry in self.calls[call]]
 
 
-def producer(fake: FakeSns, clock: Clock, **options: Any) -> Producer:
+def producer(
+    fake: FakeSns,
+    clock: Clock,
+    *,
+    attempts: int = 4,
+    base: float = 0.1,
+    cap: float = 5.0,
+    jitter: Any = random.random,
+    **options: Any,
+) -> Producer:
+    retry = EntryRetry(attempts=attempts, base=base, cap=cap, sleep=clock.sleep, jitter=jitter)
     return Producer(
         cast("SNSClient", fake),
         TOPIC,
+        retry=retry,
         sleep=clock.sleep,
         monotonic=clock.monotonic,
         **options,
@@ -183,7 +195,7 @@ def test_full_speed_sends_batches_of_ten_and_a_last_partial_one() -> None:
         == {"event_type": {"DataType": "String", "StringValue": "consumer.created"}}
         for entry in sent
     )
-    assert (stats.events, stats.published, stats.failed, stats.requests) == (95, 95, 0, 10)
+    assert (stats.events, stats.published, stats.failed, len(fake.calls)) == (95, 95, 0, 10)
     assert stats.retried_entries == 0
     assert clock.sleeps == []  # no rate, no failures: nothing waits
     assert_consistent(stats, fake)
@@ -192,8 +204,7 @@ def test_full_speed_sends_batches_of_ten_and_a_last_partial_one() -> None:
 def test_a_thousand_events_at_full_speed_cost_a_tenth_of_a_request_each() -> None:
     fake = FakeSns()
     stats = producer(fake, Clock()).publish(make_event() for _ in range(1000))
-    assert stats.requests == 100
-    assert stats.requests_per_event == pytest.approx(0.1)
+    assert (stats.published, len(fake.calls)) == (1000, 100)
     assert_consistent(stats, fake)
 
 
@@ -216,7 +227,7 @@ def test_an_event_too_large_for_sns_is_a_failure_without_a_request() -> None:
     stats = producer(fake, Clock()).publish([too_large, fine])
 
     assert stats.failures == (Failure(too_large.event_id, "EntryTooLarge"),)
-    assert (stats.events, stats.published, stats.requests) == (2, 1, 1)
+    assert (stats.events, stats.published, len(fake.calls)) == (2, 1, 1)
     assert_consistent(stats, fake)
 
 
@@ -226,14 +237,14 @@ def test_only_failed_entries_are_retried_with_growing_capped_backoff() -> None:
     fake, clock = FakeSns(transient=dict.fromkeys(flaky, 5)), Clock()
     published: list[int] = []
 
-    stats = producer(fake, clock, backoff_base=0.5, backoff_cap=2.0, jitter=lambda: 1.0).publish(
+    stats = producer(fake, clock, attempts=8, base=0.5, cap=2.0, jitter=lambda: 1.0).publish(
         events, on_published=published.append
     )
 
     assert fake.sizes() == [10, 2, 2, 2, 2, 2]
     assert all(set(fake.event_ids(call)) == flaky for call in range(1, 6))
     assert clock.sleeps == [0.5, 1.0, 2.0, 2.0, 2.0]  # doubling, then held at the cap
-    assert (stats.published, stats.failed, stats.requests, stats.retried_entries) == (10, 0, 6, 10)
+    assert (stats.published, stats.failed, len(fake.calls), stats.retried_entries) == (10, 0, 6, 10)
     assert published == [8, 2]
     assert_consistent(stats, fake)
 
@@ -245,8 +256,9 @@ def test_full_jitter_draws_each_delay_below_its_capped_ceiling() -> None:
     stats = producer(
         fake,
         clock,
-        backoff_base=0.1,
-        backoff_cap=1.0,
+        attempts=8,
+        base=0.1,
+        cap=1.0,
         jitter=random.Random(7).random,  # noqa: S311 - jitter, not security
     ).publish(events)
 
@@ -281,17 +293,40 @@ def test_sender_fault_entries_are_reported_and_never_retried() -> None:
     ],
     ids=["throttling", "503", "unknown-5xx", "connection"],
 )
-def test_a_failed_call_retries_its_whole_batch_then_succeeds(error: Exception) -> None:
+def test_a_call_still_failing_after_botocore_fails_its_batch_and_intake_goes_on(
+    error: Exception,
+) -> None:
+    # botocore's standard mode already retried the call; retrying it again here is what
+    # made a throttled PublishBatch cost 40 attempts.
     events = [make_event() for _ in range(15)]
     fake, clock = FakeSns(call_errors={0: error}), Clock()
 
     stats = producer(fake, clock, concurrency=1).publish(events)
 
-    assert fake.sizes() == [10, 10, 5]
-    assert fake.event_ids(1) == fake.event_ids(0)
-    assert len(clock.sleeps) == 1
-    assert (stats.published, stats.failed, stats.requests, stats.retried_entries) == (15, 0, 3, 10)
-    assert stats.aborted is None
+    assert fake.sizes() == [10, 5]
+    assert clock.sleeps == []
+    assert (stats.published, stats.failed, stats.retried_entries) == (5, 10, 0)
+    code = (
+        error.response["Error"]["Code"]
+        if isinstance(error, ClientError)
+        else "EndpointConnectionError"
+    )
+    assert {failure.code for failure in stats.failures} == {code}
+    assert stats.aborted is None  # transient: the next batches are worth sending
+    assert_consistent(stats, fake)
+
+
+def test_entries_failing_under_full_throttling_cost_at_most_the_documented_attempts() -> None:
+    events = [make_event() for _ in range(25)]
+    throttled = dict.fromkeys((event.event_id for event in events), 1_000)
+    fake, clock = FakeSns(transient=throttled), Clock()
+
+    stats = producer(fake, clock, concurrency=1, attempts=4).publish(events)
+
+    # Three batches, each sent at most `attempts` times: the bound of the entry retry.
+    assert fake.sizes() == [10] * 4 + [10] * 4 + [5] * 4
+    assert (stats.published, stats.failed) == (0, 25)
+    assert {failure.code for failure in stats.failures} == {"InternalError"}
     assert_consistent(stats, fake)
 
 
@@ -312,12 +347,12 @@ def test_exhausted_attempts_are_reported_as_failures_not_raised() -> None:
     doomed = events[7].event_id
     fake, clock = FakeSns(transient={doomed: 1_000}), Clock()
 
-    stats = producer(fake, clock, max_attempts=3).publish(events)
+    stats = producer(fake, clock, attempts=3).publish(events)
 
     assert fake.sizes() == [10, 1, 1]
     assert len(clock.sleeps) == 2  # between attempts, none after the last
     assert stats.failures == (Failure(doomed, "InternalError"),)
-    assert (stats.events, stats.published, stats.requests) == (10, 9, 3)
+    assert (stats.events, stats.published, len(fake.calls)) == (10, 9, 3)
     assert_consistent(stats, fake)
 
 
@@ -331,8 +366,8 @@ def test_a_permanent_call_error_fails_its_batch_and_stops_intake() -> None:
     assert stats.aborted.startswith("NotFound")
     assert clock.sleeps == []  # a 404 is not worth a retry
     assert stats.published == 0
-    assert stats.events == stats.failed == 10 * stats.requests
-    assert stats.requests <= 2  # the failing batch, and at most the one already filled
+    assert stats.events == stats.failed == 10 * len(fake.calls)
+    assert len(fake.calls) <= 2  # the failing batch, and at most the one already filled
     assert {failure.code for failure in stats.failures} == {"NotFound"}
 
 
@@ -362,7 +397,7 @@ def test_rate_releases_event_i_at_start_plus_i_over_rate_without_drift() -> None
     assert fake.sizes() == [10] * 100  # at 100/s a batch fills in 0.1 s, well within linger
     # The end of the events shows when the 1001st is due (+10 s) and is asked for.
     assert stats.elapsed_seconds == pytest.approx(10.0)
-    assert stats.requests_per_event == pytest.approx(0.1)
+    assert len(fake.calls) / stats.events == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize(("linger", "size"), [(1.2, 3), (0.0, 1), (10.0, 10)])
@@ -476,7 +511,7 @@ def test_nothing_is_ever_lost(
         call_errors={n: client_error("Throttling", 400) for n in call_errors},
     )
 
-    stats = producer(fake, Clock(), concurrency=concurrency, max_attempts=4).publish(events)
+    stats = producer(fake, Clock(), concurrency=concurrency, attempts=4).publish(events)
 
     assert stats.events == len(events)
     assert_consistent(stats, fake)
@@ -494,9 +529,6 @@ def test_nothing_is_ever_lost(
         ({"rate": math.inf}, "rate must be > 0"),
         ({"concurrency": 0}, "concurrency must be an int >= 1"),
         ({"linger": -0.1}, "linger must be >= 0"),
-        ({"max_attempts": 0}, "max_attempts must be >= 1"),
-        ({"backoff_base": 0.0}, "backoff needs 0 < base <= cap"),
-        ({"backoff_base": 2.0, "backoff_cap": 1.0}, "backoff needs 0 < base <= cap"),
     ],
 )
 def test_invalid_options_raise_producer_error(options: dict[str, Any], message: str) -> None:
@@ -510,5 +542,6 @@ def test_an_empty_topic_arn_is_refused() -> None:
 
 
 def test_stats_of_nothing_are_zero() -> None:
-    stats = producer(FakeSns(), Clock()).publish([])
-    assert (stats.events, stats.requests, stats.requests_per_event) == (0, 0, 0.0)
+    fake = FakeSns()
+    stats = producer(fake, Clock()).publish([])
+    assert (stats.events, stats.published, stats.retried_entries, len(fake.calls)) == (0, 0, 0, 0)

@@ -1,0 +1,148 @@
+"""The store contract, once, over both backends: memory, and DynamoDB on the local cloud.
+
+Whatever the backend, a unit applies whole or is a duplicate, a duplicate changes
+nothing, a key created twice in one commit applies once, every item records its key and
+when it was stored, more than 100 items take several transactions, and a unit the
+backend cannot hold fails alone. The DynamoDB backend is also held to its request
+count, taken from botocore's events like every other count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+
+from messaging.ops.aws import Aws
+from messaging.store import (
+    CommitFailure,
+    DynamoStore,
+    IdempotentStore,
+    MemoryStore,
+    Outcome,
+    UnitOfWork,
+)
+
+pytestmark = pytest.mark.integration
+
+AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Backend:
+    store: IdempotentStore[Any]
+    read: Callable[[str], dict[str, Any] | None]  # key -> the stored item
+    count: Callable[[], int]
+
+
+def memory() -> Backend:
+    store = MemoryStore(clock=lambda: AT)
+    return Backend(store, store.items.get, lambda: len(store.items))
+
+
+def dynamodb(aws: Aws, table: str) -> Backend:
+    client = aws.dynamodb()
+    client.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "consumer_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "consumer_id", "KeyType": "HASH"}],
+    )
+    deserializer = TypeDeserializer()
+
+    def read(key: str) -> dict[str, Any] | None:
+        item = client.get_item(TableName=table, Key={"consumer_id": {"S": key}}).get("Item")
+        return None if item is None else {k: deserializer.deserialize(v) for k, v in item.items()}
+
+    def count() -> int:
+        return sum(
+            page["Count"]
+            for page in client.get_paginator("scan").paginate(TableName=table, Select="COUNT")
+        )
+
+    return Backend(DynamoStore(client, table, clock=lambda: AT), read, count)
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def backend(request: pytest.FixtureRequest, aws: Aws, name_prefix: str) -> Backend:
+    return memory() if request.param == "memory" else dynamodb(aws, f"{name_prefix}contract")
+
+
+def unit(*keys: str, **extra: Any) -> UnitOfWork:
+    work = UnitOfWork()
+    for key in keys:
+        work.create(key, {"value": key, "nested": {"n": 1}, **extra})
+    return work
+
+
+def test_units_apply_whole_or_are_duplicates(backend: Backend) -> None:
+    store = backend.store
+    assert store.commit([unit("a"), unit("b", "c")]) == [Outcome.APPLIED, Outcome.APPLIED]
+    assert store.commit([unit("c", "d"), unit("e")]) == [Outcome.DUPLICATE, Outcome.APPLIED]
+    assert backend.read("d") is None  # "c" existed: "d" was not half-applied
+    assert backend.count() == 4
+
+
+def test_a_duplicate_changes_nothing(backend: Backend) -> None:
+    store = backend.store
+    store.commit([unit("a")])
+    first = backend.read("a")
+    store.clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)
+    assert store.commit([unit("a", value_changed=True)]) == [Outcome.DUPLICATE]
+    assert backend.read("a") == first
+
+
+def test_a_key_twice_in_one_commit_applies_once(backend: Backend) -> None:
+    assert backend.store.commit([unit("a"), unit("a")]) == [Outcome.APPLIED, Outcome.DUPLICATE]
+    assert backend.count() == 1
+
+
+def test_items_record_their_key_and_when_they_were_stored(backend: Backend) -> None:
+    backend.store.commit([unit("a")])
+    assert backend.read("a") == {
+        "value": "a",
+        "nested": {"n": 1},
+        "consumer_id": "a",
+        "stored_at": AT.isoformat(),
+    }
+
+
+def test_more_than_100_items_take_several_transactions(backend: Backend) -> None:
+    outcomes = backend.store.commit([unit(f"n{n}") for n in range(250)])
+    assert outcomes == [Outcome.APPLIED] * 250
+    assert backend.count() == 250
+
+
+def test_a_unit_the_backend_cannot_hold_fails_alone(backend: Backend) -> None:
+    floaty = unit("f", price=9.99)  # DynamoDB takes Decimal, never float
+    results = backend.store.commit([unit("a"), floaty, unit("b")])
+    assert results[0] == results[2] == Outcome.APPLIED
+    failure = results[1]
+    assert isinstance(failure, CommitFailure)
+    assert not failure.dependency
+    assert "Float" in failure.reason
+    assert backend.read("f") is None
+    assert backend.count() == 2
+
+
+def test_dynamodb_commits_in_one_request_and_a_duplicate_costs_one_more(
+    aws: Aws, name_prefix: str
+) -> None:
+    counted = Aws(aws.settings, placeholder_credentials=aws.placeholder_credentials)
+    backend = dynamodb(counted, f"{name_prefix}requests")
+
+    def transactions() -> int:
+        return counted.requests.snapshot().get("dynamodb:TransactWriteItems", 0)
+
+    assert backend.store.commit([unit(f"k{n}") for n in range(40)]) == [Outcome.APPLIED] * 40
+    assert transactions() == 1
+    mixed = [unit("k3"), unit("new-1"), unit("k7"), unit("new-2")]
+    expected = [Outcome.DUPLICATE, Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED]
+    assert backend.store.commit(mixed) == expected
+    assert transactions() == 3  # cancelled once (naming the duplicates), then committed
+    assert backend.store.commit([unit(f"k{n}") for n in range(10)]) == [Outcome.DUPLICATE] * 10
+    assert transactions() == 4  # all duplicates: one request
