@@ -38,16 +38,13 @@ from messaging.cli.common import (
 )
 from messaging.cli.stack_view import print_inventory, print_preview
 from messaging.ops import stack
-from messaging.ops.aws import Aws, default_config
+from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
 from messaging.ops.settings import DEFAULT_STACK_NAME, Settings
 
 if TYPE_CHECKING:
     from messaging.localcloud.server import LocalCloud
 
 __all__ = ["deploy", "destroy", "outputs", "up"]
-
-
-DEPLOY_ATTEMPTS = 10  # deploys run rarely and CloudFormation throttles: retry harder
 
 
 def _deploy(

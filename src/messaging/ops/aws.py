@@ -34,10 +34,13 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["MAX_ATTEMPTS", "Aws", "RequestCounter", "default_config"]
+__all__ = ["DEPLOY_ATTEMPTS", "MAX_ATTEMPTS", "Aws", "RequestCounter", "default_config"]
 
 DEFAULT_REGION = "us-east-1"
 MAX_ATTEMPTS = 5  # per call, the first included: botocore's standard retry mode
+# Deploys run rarely, CloudFormation throttles, and a deploy that gives up midway
+# leaves work for a human: its calls retry harder.
+DEPLOY_ATTEMPTS = 10
 
 
 def default_config(*, max_attempts: int = MAX_ATTEMPTS, pool: int = 32) -> Config:

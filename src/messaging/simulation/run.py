@@ -25,7 +25,7 @@ from messaging.core.metrics import percentile
 from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
 from messaging.ops import stack, status
-from messaging.ops.aws import Aws, default_config
+from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
 from messaging.ops.settings import Settings
 from messaging.producer import Producer, ProducerStats
 from messaging.producer.fakes import ConsumerFactory
@@ -40,10 +40,10 @@ __all__ = ["Sample", "Simulation", "SimulationError", "SimulationOptions"]
 class SimulationError(MessagingError):
     """The run could not finish: a service stopped (its error says why)."""
 
+
 NEW_STACK_BUFFER_INTERVAL = 10  # a stack created for a run flushes the lake quickly
 LAKE_GRACE = 30  # seconds past the buffer interval to wait for the last lake object
 USABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
-DEPLOY_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
