@@ -24,9 +24,9 @@ placeholder ones for processes that have none (they are not secrets and grant no
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from types import TracebackType
@@ -39,6 +39,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from waitress import wasyncore
 from waitress.server import create_server
 
+from messaging.errors import MessagingError
 from messaging.localcloud import install
 from messaging.localcloud.admin import HEALTH_PATH, AdminEndpoints
 from messaging.localcloud.failsafe import Failsafe
@@ -56,6 +57,7 @@ __all__ = [
     "SERVICES",
     "GuardPolicy",
     "LocalCloud",
+    "LocalCloudNotReadyError",
     "ServerLimits",
     "is_loopback",
 ]
@@ -78,6 +80,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class LocalCloudNotReadyError(MessagingError):
+    """The server answers, but its health report says a service is not ready."""
 
 
 class _Dispatcher(DomainDispatcherApplication):
@@ -231,10 +237,11 @@ class LocalCloud:
     def _wait_ready(self, timeout: float = 10.0) -> None:
         # The health endpoint goes through every layer and reports every service.
         url = f"{self.endpoint_url}{HEALTH_PATH}"  # always http://, built here
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
-            document = json.loads(response.read())
-        if document.get("status") != "ready":
-            raise RuntimeError(f"local cloud not ready: {document.get('services')}")
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                response.read()
+        except urllib.error.HTTPError as error:  # 503: a service is not ready
+            raise LocalCloudNotReadyError(error.read().decode("utf-8", "replace")) from None
 
     def __enter__(self) -> Self:
         return self.start()
