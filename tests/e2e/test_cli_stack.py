@@ -50,7 +50,8 @@ def test_deploy_is_idempotent_outputs_are_readable_and_destroy_cleans_up(
     assert shown.returncode == 0, shown.stderr
     outputs = json.loads(shown.stdout)
     assert outputs["OrdersTableName"] == "cli-orders-consumers"
-    assert len(outputs) == 10  # the contract of DESIGN.md, plus AccessLogsBucketName
+    # The contract of DESIGN.md, plus AccessLogsBucketName and PublisherPolicyArn.
+    assert len(outputs) == 11
 
     declined = run(cloud, "destroy", *name, stdin="n\n")
     assert declined.returncode != 0

@@ -471,8 +471,12 @@ class DeliveryStreamResource(CloudFormationModel):
 
 
 def install() -> None:
-    """Make the models above, and `overrides`, visible to moto's parser (idempotent)."""
-    from messaging.localcloud.cloudformation import overrides  # noqa: F401, PLC0415 - registers models
+    """Make the models above and those of sibling modules visible to moto's parser."""
+    from messaging.localcloud.cloudformation import (  # noqa: F401, PLC0415 - they register
+        managed_policy,
+        overrides,
+        topic_policy,
+    )
 
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
