@@ -120,7 +120,26 @@ def _check_sqs_batch(route: Route) -> None:
         raise _too_many_sqs(count)
 
 
+_TRANSACT_WRITE_ACTIONS = frozenset({"ConditionCheck", "Put", "Delete", "Update"})
+
+
+def _check_dynamodb_transaction(route: Route) -> None:
+    """Each TransactWriteItem holds exactly one action (moto indexed an empty one: 500)."""
+    items = route.document.get("TransactItems") if isinstance(route.document, dict) else None
+    for item in items if isinstance(items, list) else []:
+        given = (
+            {key for key, value in item.items() if value is not None}
+            if isinstance(item, dict)
+            else set()
+        )
+        if len(_TRANSACT_WRITE_ACTIONS & given) != 1:
+            raise _validation("TransactItems can only contain one of Check, Put, Update or Delete")
+
+
 def _check_dynamodb_batch(route: Route) -> None:
+    if route.operation == "TransactWriteItems":
+        _check_dynamodb_transaction(route)
+        return
     tables = route.document.get("RequestItems") if isinstance(route.document, dict) else None
     if not isinstance(tables, dict):
         return

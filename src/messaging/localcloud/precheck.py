@@ -27,8 +27,10 @@ OWN_PATHS = ("/moto-api", "/_localcloud")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def check(route: Route, query_string_length: int) -> None:
+def check(route: Route, environ: dict[str, Any]) -> None:
     """Every check, in the order AWS's front end would fail them."""
+    wire.check_signature(environ.get("HTTP_AUTHORIZATION"))
+    query_string_length = len(environ.get("QUERY_STRING", ""))
     if query_string_length > limits.QUERY_STRING_CAP:
         raise RefusalError(
             400,
@@ -60,7 +62,7 @@ class RequestChecks:
             return self.app(environ, start_response)
         route = route_of(environ)
         try:
-            check(route, len(environ.get("QUERY_STRING", "")))
+            check(route, environ)
         except RefusalError as refused:
             with self._lock:
                 self.refused[refused.code.rpartition("#")[2]] += 1

@@ -29,11 +29,11 @@ from botocore.model import ServiceModel
 
 from messaging.localcloud.aws_errors import Protocol
 
-__all__ = ["ROUTE_KEY", "Route", "route_of", "service_model"]
+__all__ = ["ROUTE_KEY", "SIGV4_SCOPE", "Route", "route_of", "service_model"]
 
 ROUTE_KEY = "messaging.route"
 
-_SCOPE = re.compile(r"Credential=[^/\s,]*/\d{8}/([^/\s,]+)/([^/\s,]+)/aws4_request")
+SIGV4_SCOPE = re.compile(r"Credential=[^/\s,]*/\d{8}/([^/\s,]+)/([^/\s,]+)/aws4_request")
 # Signing names that differ from the botocore service name, as moto maps them.
 _SIGNING_ALIASES = {"eventbridge": "events"}
 _FORM = "application/x-www-form-urlencoded"
@@ -82,7 +82,7 @@ class Route:
 
 
 def _scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
-    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    match = SIGV4_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if match:
         return match.group(2).lower(), match.group(1)
     query = environ.get("QUERY_STRING", "")
@@ -130,8 +130,8 @@ def route_of(environ: dict[str, Any]) -> Route:
     if target is not None:
         protocol, operation = "json", target.rpartition(".")[2] or None
     elif (action := _query_action(form_text) or _query_action(query_text)) is not None or (
-        form_text and model is not None and model.protocol == "query"
-    ):
+        form_text and model is not None and not model.protocol.startswith("rest")
+    ):  # SQS's model says JSON, but SQS still takes its query API (as moto does)
         protocol, operation = "query", action
     elif model is not None and model.protocol in ("rest-xml", "rest-json"):
         protocol = cast(Protocol, model.protocol)

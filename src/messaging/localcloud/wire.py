@@ -7,17 +7,20 @@ became five. AWS answers these with a 4xx and a code, which is what this module 
 
 - query protocol: a query string or form body that is not valid percent-encoded UTF-8 is
   `MalformedQueryString` (AWS documents it with status 404, and so it is here); no
-  `Action` is `MissingAction`, an action the service does not have is `InvalidAction`
-  (both 400, AWS's common errors);
+  `Action` is `MissingAction`, an action the service does not have is `InvalidAction`,
+  a required parameter of the model that is absent is `MissingParameter` (all 400, AWS's
+  common errors); an SNS Publish with no destination is SNS's `InvalidParameter`;
+- a malformed `Authorization` header is `IncompleteSignature`;
 - JSON protocol: a target the service does not have is `UnknownOperationException`; a
   body that is not a JSON object, or a member of the wrong type for the service model
   (a string where a list belongs, a blob that is not base64) is `SerializationException`;
-  a missing required member, or a list or map longer or shorter than the model allows
-  (Firehose `Records` <= 500, DynamoDB `TransactItems` <= 100, ...) is
-  `ValidationException`, with coral's "N validation error(s) detected" message.
+  a missing required member, or a length or value outside the model's bounds (Firehose
+  `Records` <= 500, DynamoDB `TransactItems` <= 100, a `TableName` of 3 to 255
+  characters, `Limit` >= 1, ...) is `ValidationException`, with coral's "N validation
+  error(s) detected" message.
 
 Every check is one linear pass over the request. Members the model does not know are
-ignored, as AWS's JSON services ignore them; string lengths and patterns are left to moto.
+ignored, as AWS's JSON services ignore them; patterns and enums are left to moto.
 """
 
 from __future__ import annotations
@@ -32,14 +35,15 @@ from urllib.parse import parse_qsl
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from messaging.localcloud.aws_errors import RefusalError
-from messaging.localcloud.route import Route
+from messaging.localcloud.route import SIGV4_SCOPE, Route
 
-__all__ = ["check_json", "check_query", "decoded_pairs"]
+__all__ = ["check_json", "check_query", "check_signature", "decoded_pairs"]
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _SERIALIZATION = "com.amazon.coral.service#SerializationException"
 _UNKNOWN_OPERATION = "com.amazon.coral.service#UnknownOperationException"
 _VALIDATION = "com.amazon.coral.validate#ValidationException"
+_SNS_DESTINATIONS = frozenset({"TopicArn", "TargetArn", "PhoneNumber"})
 _MAX_REPORTED = 5  # coral lists a handful of violations, not thousands
 # Scalar shape type -> (what the message says, the JSON types accepted). JSON has no
 # separate boolean and number: a bool is accepted for "boolean" only, and only a bool is.
@@ -58,6 +62,24 @@ def _refused(route: Route, status: int, code: str, message: str) -> RefusalError
     """SQS speaks JSON but names its errors as its query API did."""
     query_code = code.rpartition("#")[2] if route.service == "sqs" else None
     return RefusalError(status, code, message, query_code=query_code)
+
+
+def check_signature(authorization: str | None) -> None:
+    """An Authorization header is `<algorithm> <fields>`; SigV4 names its credential scope.
+
+    moto reads the scope by splitting the header and raised IndexError (HTTP 500) on one
+    without a space; AWS answers a malformed header with `IncompleteSignature` (400).
+    """
+    if authorization is None:
+        return
+    first = authorization.split(",")[0].split()
+    sigv4 = authorization.startswith("AWS4-HMAC-SHA256")
+    if len(first) < 2 or (sigv4 and not SIGV4_SCOPE.search(authorization)):
+        raise RefusalError(
+            400,
+            "IncompleteSignature",
+            "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders'",
+        )
 
 
 def decoded_pairs(text: bytes) -> list[tuple[str, str]]:
@@ -86,6 +108,19 @@ def check_query(route: Route) -> None:
             400, "InvalidAction", f"The action {actions[0][:100]} is not valid for this endpoint"
         )
     route.operation = actions[0]
+    names = {name for name, _ in pairs}
+    shape = route.model.operation_model(actions[0]).input_shape
+    for member in shape.required_members if shape is not None else ():
+        if member not in names and not any(name.startswith(f"{member}.") for name in names):
+            raise RefusalError(
+                400, "MissingParameter", f"The request must contain the parameter {member}"
+            )
+    if (route.service, actions[0]) == ("sns", "Publish") and not names & _SNS_DESTINATIONS:
+        raise RefusalError(
+            400,
+            "InvalidParameter",
+            "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+        )
 
 
 def check_json(route: Route) -> None:
@@ -161,6 +196,19 @@ class _Validator:
                 f"Member must have length greater than or equal to {low}"
             )
 
+    def _range(self, shape: Shape, value: float, path: str) -> None:
+        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        if high is not None and value > high:
+            self.violations.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {high}"
+            )
+        elif low is not None and value < low:
+            self.violations.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {low}"
+            )
+
     def value(self, shape: Shape, value: Any, path: str) -> None:
         if value is None:
             return  # JSON null: an absent member, for AWS and for moto
@@ -176,6 +224,10 @@ class _Validator:
             expected, accepts = _SCALARS[shape.type_name]
             if not _is_a(value, accepts):
                 self._wrong_type(path, expected)
+            elif shape.type_name == "string":
+                self._length(shape, len(value), path)
+            elif shape.type_name in ("integer", "long", "float", "double"):
+                self._range(shape, value, path)
 
     def _list(self, shape: ListShape, value: Any, path: str) -> None:
         if not isinstance(value, list):
@@ -183,7 +235,7 @@ class _Validator:
             return
         self._length(shape, len(value), path)
         for item in value:
-            self.value(shape.member, item, f"{path}.member")
+            self._item(shape.member, item, f"{path}.member")
 
     def _map(self, shape: MapShape, value: Any, path: str) -> None:
         if not isinstance(value, dict):
@@ -191,7 +243,16 @@ class _Validator:
             return
         self._length(shape, len(value), path)
         for item in value.values():
-            self.value(shape.value, item, f"{path}.member")
+            self._item(shape.value, item, f"{path}.member")
+
+    def _item(self, shape: Shape, item: Any, path: str) -> None:
+        """A list or map entry: null is not an absent member here, it is a null entry."""
+        if item is None:
+            self.violations.append(
+                f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
+            )
+        else:
+            self.value(shape, item, path)
 
     def _blob(self, shape: Shape, value: Any, path: str) -> None:
         if not isinstance(value, str):
