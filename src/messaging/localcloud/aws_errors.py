@@ -78,13 +78,15 @@ def render(
         body = json.dumps({"message": message}).encode()
         headers += [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
     elif protocol == "rest-xml":
+        code = code.rpartition("#")[2]
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
             f"<RequestId>{request_id}</RequestId></Error>"
         ).encode()
         headers.append(("Content-Type", "application/xml"))
-    else:
+    else:  # query: the plain code, as the query API names it
+        code = refused.query_code or code.rpartition("#")[2]
         body = (
             f"<ErrorResponse><Error><Type>{sender}</Type><Code>{escape(code)}</Code>"
             f"<Message>{escape(message)}</Message></Error>"

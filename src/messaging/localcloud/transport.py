@@ -114,7 +114,8 @@ class BoundedRequestParser(HTTPRequestParser):
             service, protocol = _protocol_of(self.headers)
             self._cap = body_cap(service)
             self._protocol: Protocol = protocol
-        size = self.content_length if not self.chunked else self.body_bytes_received
+        receiver: Any = self.body_rcv  # chunked: the decoded length so far
+        size = len(receiver) if self.chunked and receiver is not None else self.content_length
         if size > self._cap:
             self.error = _RefusalError(
                 RefusalError(
