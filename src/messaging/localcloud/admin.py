@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from messaging.localcloud.aws_errors import RefusalError, render, status_line
+from messaging.localcloud.aws_errors import RefusalError, answer, status_line
 from messaging.localcloud.longpoll import drained, is_long_poll
 
 __all__ = ["HEALTH_PATH", "RESET_PATH", "AdminEndpoints", "ResetGate"]
@@ -146,8 +146,6 @@ class AdminEndpoints:
                 self._reset()
                 self.resets += 1
         except RefusalError as refused:
-            status, headers, body = render("rest-json", refused)
-            start_response(status, headers)
-            return [body]
+            return answer(start_response, "rest-json", refused)
         logger.info("local cloud reset: every service is empty")
         return _respond(start_response, 200, {"status": "ok"})

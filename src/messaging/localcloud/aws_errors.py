@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from messaging.errors import MessagingError
 
-__all__ = ["Protocol", "RefusalError", "Response", "render", "status_line"]
+__all__ = ["Protocol", "RefusalError", "Response", "answer", "render", "status_line"]
 
 Protocol = Literal["query", "json", "rest-xml", "rest-json"]
 Response = tuple[str, list[tuple[str, str]], bytes]
@@ -95,3 +96,16 @@ def render(
         headers.append(("Content-Type", "text/xml"))
     headers.append(("Content-Length", str(len(body))))
     return status_line(refused.status), headers, body
+
+
+def answer(
+    start_response: Callable[..., Any],
+    protocol: Protocol | None,
+    refused: RefusalError,
+    *,
+    json_version: str = "1.0",
+) -> list[bytes]:
+    """Answer a WSGI request with `refused`, rendered in `protocol`."""
+    status, headers, body = render(protocol, refused, json_version=json_version)
+    start_response(status, headers)
+    return [body]

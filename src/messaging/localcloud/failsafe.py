@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from messaging.localcloud.aws_errors import RefusalError, render
+from messaging.localcloud.aws_errors import RefusalError, answer
 from messaging.localcloud.query_parser import MalformedInputError
 from messaging.localcloud.route import route_of
 
@@ -70,6 +70,4 @@ class Failsafe:
                 logger.exception("local cloud error serving %s", route.label)
             else:
                 logger.warning("%s: %s", route.label, refused)
-            status, headers, body = render(route.protocol, refused, json_version=route.json_version)
-            start_response(status, headers)
-            return [body]
+            return answer(start_response, route.protocol, refused, json_version=route.json_version)

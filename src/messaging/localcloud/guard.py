@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from messaging.localcloud.aws_errors import RefusalError, render
+from messaging.localcloud.aws_errors import RefusalError, answer
 from messaging.localcloud.route import route_of
 
 __all__ = ["GuardPolicy", "OriginGuard", "host_allowed", "normalize_origin"]
@@ -186,9 +186,7 @@ class OriginGuard:
         code = (
             "AccessDeniedException" if route.protocol in ("json", "rest-json") else "AccessDenied"
         )
-        status, headers, body = render(route.protocol, RefusalError(403, code, reason))
-        start_response(status, headers)
-        return [body]
+        return answer(start_response, route.protocol, RefusalError(403, code, reason))
 
     def _cors_headers(self, origin: str) -> list[tuple[str, str]]:
         return [

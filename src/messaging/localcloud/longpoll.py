@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from messaging.localcloud.aws_errors import RefusalError, render
+from messaging.localcloud.aws_errors import RefusalError, answer
 from messaging.localcloud.route import route_of
 
 __all__ = ["LongPollGate", "drained", "is_long_poll"]
@@ -55,9 +55,7 @@ class LongPollGate:
                 f"More than {self.limit} ReceiveMessage calls are waiting at once",
                 query_code="RequestThrottled",
             )
-            status, headers, body = render(route.protocol, refused)
-            start_response(status, headers)
-            return [body]
+            return answer(start_response, route.protocol, refused)
         try:
             return drained(self.app(environ, start_response))
         finally:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from messaging.localcloud import limits, wire
-from messaging.localcloud.aws_errors import RefusalError, render
+from messaging.localcloud.aws_errors import RefusalError, answer
 from messaging.localcloud.route import Route, route_of
 
 __all__ = ["OWN_PATHS", "RequestChecks"]
@@ -67,7 +67,5 @@ class RequestChecks:
             with self._lock:
                 self.refused[refused.code.rpartition("#")[2]] += 1
             logger.info("refused %s: %s", route.label, refused)
-            status, headers, body = render(route.protocol, refused, json_version=route.json_version)
-            start_response(status, headers)
-            return [body]
+            return answer(start_response, route.protocol, refused, json_version=route.json_version)
         return self.app(environ, start_response)

@@ -185,31 +185,22 @@ class _Validator:
         if self.serialization is None:
             self.serialization = f"Expected {expected} at '{path or 'body'}'"
 
-    def _length(self, shape: Shape, size: int, path: str) -> None:
+    def _bounds(self, shape: Shape, measured: float, path: str, *, of: str) -> None:
+        """The model's min and max of a length (`of="length"`) or a number (`"value"`)."""
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
-        if high is not None and size > high:
-            self.violations.append(
-                f"Value at '{path}' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {high}"
-            )
-        elif low is not None and size < low:
-            self.violations.append(
-                f"Value at '{path}' failed to satisfy constraint: "
-                f"Member must have length greater than or equal to {low}"
-            )
+        shown = f"Value '{measured}'" if of == "value" else "Value"
+        if high is not None and measured > high:
+            bound = f"less than or equal to {high}"
+        elif low is not None and measured < low:
+            bound = f"greater than or equal to {low}"
+        else:
+            return
+        self.violations.append(
+            f"{shown} at '{path}' failed to satisfy constraint: Member must have {of} {bound}"
+        )
 
-    def _range(self, shape: Shape, value: float, path: str) -> None:
-        low, high = shape.metadata.get("min"), shape.metadata.get("max")
-        if high is not None and value > high:
-            self.violations.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                f"Member must have value less than or equal to {high}"
-            )
-        elif low is not None and value < low:
-            self.violations.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                f"Member must have value greater than or equal to {low}"
-            )
+    def _length(self, shape: Shape, size: int, path: str) -> None:
+        self._bounds(shape, size, path, of="length")
 
     def value(self, shape: Shape, value: Any, path: str) -> None:
         if value is None:
@@ -229,7 +220,7 @@ class _Validator:
             elif shape.type_name == "string":
                 self._length(shape, len(value), path)
             elif shape.type_name in ("integer", "long", "float", "double"):
-                self._range(shape, value, path)
+                self._bounds(shape, value, path, of="value")
 
     def _list(self, shape: ListShape, value: Any, path: str) -> None:
         if not isinstance(value, list):
