@@ -7,7 +7,9 @@ as the AWS APIs (`guard`):
 
 - `POST /moto-api/reset` (the path moto users know): everything back to empty, as after
   a restart: every moto backend, and with them our plug-ins' state (Firehose buffers,
-  SQS stores, stacks); the Firehose flusher is paused while it runs;
+  SQS stores, stacks); the Firehose flusher is paused while it runs. The caches of pure
+  functions (parsed expressions, method lists, service models) are kept: they hold no
+  state, only answers that never change;
 - `GET /_localcloud/health`: readiness per service, as JSON (LocalStack's
   `/_localstack/health` does the same): `{"status": "ready", "services": {"sqs":
   "ready", ...}}`, HTTP 200 when every service is ready, 503 otherwise.
