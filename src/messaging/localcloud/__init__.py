@@ -13,7 +13,7 @@ in its docstring:
   and condition checks without repeated work;
 - `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes;
-- `query_parser`: moto's query-protocol parser, linear instead of quadratic;
+- `query_parser`: moto's query-protocol parsers (query, EC2), linear instead of quadratic;
 - `server`, `transport`: the HTTP server and its budgets (body size, connections,
   threads); in front of moto, `guard` (only the user's own clients), `precheck`
   (AWS's syntax checks and limits: `route`, `wire`, `limits`), `admin` (reset and

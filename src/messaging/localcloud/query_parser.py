@@ -15,8 +15,9 @@ matches at dot boundaries only. The two agree for every well-formed request (lis
 indexes without gaps).
 
 `PROTOCOL_PARSERS` is moto's registry of parser classes by protocol, read on every request
-(`BaseResponse.parse_parameters`); `install()` replaces its "query" entry, as
-`request_path` does for moto's per-request helpers, and `uninstall()` restores moto's.
+(`BaseResponse.parse_parameters`); `install()` replaces its "query" and "ec2" entries (the
+EC2 parser inherits the same scan), as `request_path` does for moto's per-request
+helpers, and `uninstall()` restores moto's.
 """
 
 from __future__ import annotations
@@ -27,9 +28,17 @@ from moto.core import parse as moto_parse
 
 from messaging.errors import MessagingError
 
-__all__ = ["LinearQueryParser", "MalformedInputError", "install", "uninstall"]
+__all__ = [
+    "LinearEC2QueryParser",
+    "LinearQueryParser",
+    "MalformedInputError",
+    "install",
+    "uninstall",
+]
 
-_ORIGINAL: type[moto_parse.RequestParser] = moto_parse.PROTOCOL_PARSERS["query"]
+_ORIGINALS: dict[str, type[moto_parse.RequestParser]] = {
+    name: moto_parse.PROTOCOL_PARSERS[name] for name in ("query", "ec2")
+}
 
 
 class MalformedInputError(MessagingError):
@@ -47,8 +56,8 @@ def _prefixes(names: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-class LinearQueryParser(moto_parse.QueryParser):
-    """moto's `QueryParser`, with the prefix question answered from an index."""
+class _PrefixIndex:
+    """The prefix question answered from an index; bad values as MalformedInputError."""
 
     _names_index: frozenset[str] | None = None
 
@@ -86,9 +95,18 @@ class LinearQueryParser(moto_parse.QueryParser):
         return self._typed("blob", shape, query_params, prefix)
 
 
+class LinearQueryParser(_PrefixIndex, moto_parse.QueryParser):
+    """moto's `QueryParser` (SNS, SQS's query API, IAM, STS, CloudFormation), linear."""
+
+
+class LinearEC2QueryParser(_PrefixIndex, moto_parse.EC2QueryParser):
+    """moto's `EC2QueryParser`, linear."""
+
+
 def install() -> None:
     moto_parse.PROTOCOL_PARSERS["query"] = LinearQueryParser
+    moto_parse.PROTOCOL_PARSERS["ec2"] = LinearEC2QueryParser
 
 
 def uninstall() -> None:
-    moto_parse.PROTOCOL_PARSERS["query"] = _ORIGINAL
+    moto_parse.PROTOCOL_PARSERS.update(_ORIGINALS)

@@ -10,7 +10,11 @@ from moto.core.utils import get_service_model
 from werkzeug.datastructures import MultiDict
 
 from messaging.localcloud import query_parser
-from messaging.localcloud.query_parser import LinearQueryParser, MalformedInputError
+from messaging.localcloud.query_parser import (
+    LinearEC2QueryParser,
+    LinearQueryParser,
+    MalformedInputError,
+)
 
 
 class CountingParams(MultiDict[str, str]):
@@ -83,12 +87,26 @@ def test_a_value_that_does_not_parse_is_malformed_input_not_a_crash(
         parse(LinearQueryParser, "sqs", operation, {"Action": operation, **values})
 
 
-def test_install_replaces_only_the_query_entry_and_uninstall_restores_it() -> None:
+def test_the_ec2_parser_is_linear_too_with_the_same_answers() -> None:
+    values = {"Action": "DescribeInstances"}
+    for n in range(1, 301):
+        values[f"Filter.{n}.Name"] = "tag:k"
+        values[f"Filter.{n}.Value.1"] = f"v{n}"
+    ours, scanned = parse(LinearEC2QueryParser, "ec2", "DescribeInstances", values)
+    theirs, _ = parse(moto_parse.EC2QueryParser, "ec2", "DescribeInstances", values)
+    assert ours == theirs
+    assert len(ours["Filters"]) == 300
+    assert scanned == len(values)
+
+
+def test_install_replaces_the_query_entries_only_and_uninstall_restores_them() -> None:
     try:
         query_parser.install()
         assert moto_parse.PROTOCOL_PARSERS["query"] is LinearQueryParser
-        assert moto_parse.PROTOCOL_PARSERS["json"] is not LinearQueryParser
+        assert moto_parse.PROTOCOL_PARSERS["ec2"] is LinearEC2QueryParser
+        assert moto_parse.PROTOCOL_PARSERS["json"] is moto_parse.JSONParser
         query_parser.uninstall()
         assert moto_parse.PROTOCOL_PARSERS["query"] is moto_parse.QueryParser
+        assert moto_parse.PROTOCOL_PARSERS["ec2"] is moto_parse.EC2QueryParser
     finally:
         query_parser.install()
