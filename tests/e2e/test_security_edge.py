@@ -11,6 +11,7 @@ import http.client
 import json
 import resource
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support.processes import Cloud, start_cloud
+from tests.support.processes import BIN, Cloud, start_cloud
 from tests.support.wsgi import signed
 
 pytestmark = pytest.mark.e2e
@@ -268,6 +269,22 @@ def test_a_thousand_half_open_connections_do_not_lock_anyone_out(cloud: Cloud) -
     finally:
         for connection in hoarded:
             connection.close()
+
+
+@pytest.mark.parametrize("origin", ["*", "null", "https://app.example/path"])
+def test_up_refuses_an_origin_that_is_not_one_in_one_line(origin: str) -> None:
+    done = subprocess.run(
+        [str(BIN / "messaging"), "up", "--port", "0", "--no-deploy", "--cors-origin", origin],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: --cors-origin:")
+    assert "Traceback" not in done.stdout + done.stderr
 
 
 # --- last: reset empties everything ------------------------------------------------------

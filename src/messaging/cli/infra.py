@@ -141,7 +141,7 @@ def up(
             "authentication; anyone who can reach this address can use and reset it."
         )
     plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
-    cloud = LocalCloud(host, port, faults=plan, guard=policy)
+    cloud = LocalCloud(host, port, faults=plan, policy=policy)
     try:
         cloud.start()
     except LocalCloudNotReadyError as error:

@@ -114,7 +114,7 @@ class LocalCloud:
         region: str = DEFAULT_REGION,
         clock: Callable[[], float] | None = None,
         faults: FaultPlan | None = None,
-        guard: GuardPolicy | None = None,
+        policy: GuardPolicy | None = None,
         limits: ServerLimits | None = None,
     ) -> None:
         self.host = host
@@ -122,7 +122,7 @@ class LocalCloud:
         self.region = region
         self._clock = clock
         self._plan = faults
-        self.policy = guard or GuardPolicy.build(host)
+        self.policy = policy or GuardPolicy.build(host)
         self.limits = limits or ServerLimits()
         self.faults: FaultInjector | None = None
         self.guard: OriginGuard | None = None
