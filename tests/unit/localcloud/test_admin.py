@@ -133,3 +133,78 @@ def test_the_local_cloud_reset_empties_moto_and_our_plug_ins() -> None:
 def test_health_answers_for_services_whose_backends_are_per_partition() -> None:
     states = LocalCloud(port=0).health()
     assert all(states[s] == "ready" for s in ("iam", "s3", "sts"))
+
+
+def test_resets_while_requests_run_never_make_a_5xx() -> None:
+    """Clients keep calling SQS while resets empty everything under them: 4xx at worst.
+
+    A smoke test of the whole pipeline: moto's own window (a backend's attributes wiped,
+    then rebuilt) is too narrow to hit on purpose, so this passes without the gate too;
+    the next test shows what the gate does.
+    """
+    cloud = LocalCloud(port=0)
+    app = cloud._application()
+    failures: list[str] = []
+
+    def base(env: dict[str, object]) -> dict[str, object]:
+        env.update({"wsgi.url_scheme": "http", "SERVER_NAME": "127.0.0.1",
+                    "SERVER_PORT": "4566", "SERVER_PROTOCOL": "HTTP/1.1"})  # fmt: skip
+        return env
+
+    def client(n: int) -> None:
+        for i in range(60):
+            target, document = [
+                ("CreateQueue", {"QueueName": f"q{n}"}),
+                ("SendMessage", {"QueueUrl": f"http://127.0.0.1:4566/123456789012/q{n}",
+                                 "MessageBody": str(i)}),
+                ("ListQueues", {}),
+            ][i % 3]  # fmt: skip
+            env = wsgi.environ(service="sqs", target=f"AmazonSQS.{target}",
+                               body=json.dumps(document).encode())  # fmt: skip
+            status = wsgi.call(app, base(env)).status
+            if status >= 500:
+                failures.append(f"{target}: {status}")
+
+    def resetter() -> None:
+        for _ in range(10):
+            env = base(wsgi.environ(path=RESET_PATH, method="POST"))
+            if wsgi.call(app, env).status != 200:
+                failures.append("reset")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    threads.append(threading.Thread(target=resetter))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert cloud.admin is not None
+    assert cloud.admin.resets == 10
+    assert cloud.failsafe is not None
+    assert "internal" not in cloud.failsafe.outcomes
+
+
+def test_a_reset_request_waits_for_the_request_in_flight_before_it_runs() -> None:
+    release, inside, order = threading.Event(), threading.Event(), []
+
+    def slow(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        inside.set()
+        release.wait(10)
+        order.append("request")
+        start_response("200 OK", [])
+        return [b""]
+
+    admin = endpoints(slow, reset=lambda: order.append("reset"))
+    request = threading.Thread(target=wsgi.call, args=(admin, wsgi.environ(body=b"x=1")))
+    request.start()
+    inside.wait(10)
+    reset = threading.Thread(
+        target=wsgi.call, args=(admin, wsgi.environ(path=RESET_PATH, method="POST"))
+    )
+    reset.start()
+    wait_for(lambda: admin.gate._closed)
+    assert order == []  # the reset is waiting for the request
+    release.set()
+    request.join(10)
+    reset.join(10)
+    assert order == ["request", "reset"]
