@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,8 @@ def server(command: list[str], port: int) -> Iterator[subprocess.Popen[bytes]]:
                 url = f"http://127.0.0.1:{port}/moto-api/"  # always http on loopback
                 with urllib.request.urlopen(url, timeout=1):
                     break
+            except urllib.error.HTTPError:
+                break  # an answer (the local cloud serves no dashboard): it is up
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     sys.exit(f"{command[0]} did not start")

@@ -112,7 +112,9 @@ def test_a_failed_first_deploy_is_described_reported_replaced_and_destroyed(clou
     again = cli(cloud, "deploy", *name, "-p", "NamePrefix=fb-")
     assert "No changes" in again.stdout
     shown = json.loads(cli(cloud, "outputs", *name, "--json").stdout)
-    assert len(shown) == 10  # the contract of DESIGN.md, plus AccessLogsBucketName
+    assert (
+        len(shown) == 11
+    )  # the contract of DESIGN.md, plus AccessLogsBucketName and PublisherPolicyArn
     cloud.client("dynamodb").put_item(
         TableName=shown["OrdersTableName"], Item={"consumer_id": {"S": "c-1"}}
     )

@@ -100,6 +100,7 @@ def test_up_serves_the_whole_stack_and_flushes_on_sigterm(up: tuple[Running, str
         "OrdersTableName",
         "PaymentsTableName",
         "AccessLogsBucketName",
+        "PublisherPolicyArn",
     }
 
     subscriptions = aws_cli(

@@ -126,6 +126,24 @@ def up(
     fault_rate: FaultRate = 0.0,
     fault_ops: FaultOps = None,
     fault_seed: FaultSeed = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            metavar="ORIGIN",
+            help="A web origin (e.g. https://app.example) whose pages may call the local "
+            "cloud, with CORS. Repeatable. None by default: browsers are refused.",
+        ),
+    ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            metavar="NAME",
+            help="A Host name clients may use besides loopback and --host (e.g. the name "
+            "of this machine in a docker network). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Start the embedded local cloud in the foreground and deploy infra.yaml to it.
 
@@ -136,10 +154,25 @@ def up(
     With --latency-ms / --fault-rate it slows down and fails requests the way AWS
     does (throttling, 5xx, dropped connections), seeded by --fault-seed.
 
+    Only your own clients get in: a request from a web page (an Origin or Referer
+    not allowed with --cors-origin) or for another Host name (DNS rebinding) is
+    refused with 403. POST /moto-api/reset empties everything; GET
+    /_localcloud/health reports each service.
+
     Example: messaging up --port 4566 --parameter BufferIntervalSeconds=3
     """
     # Imported here: only `up` needs moto, and the application never imports it.
-    from messaging.localcloud.server import LocalCloud, is_loopback  # noqa: PLC0415
+    from messaging.localcloud.server import (  # noqa: PLC0415
+        GuardPolicy,
+        LocalCloud,
+        LocalCloudNotReadyError,
+        is_loopback,
+    )
+
+    try:
+        policy = GuardPolicy.build(host, cors_origin or [], allow_host or [])
+    except ValueError as error:
+        raise fail(f"--cors-origin: {error}", code=2) from error
 
     if not is_loopback(host):
         err.print(
@@ -147,9 +180,14 @@ def up(
             "authentication; anyone who can reach this address can use and reset it."
         )
     plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
-    cloud = LocalCloud(host, port, faults=plan)
+    cloud = LocalCloud(host, port, faults=plan, policy=policy)
     try:
         cloud.start()
+    except LocalCloudNotReadyError as error:
+        cloud.stop()
+        raise fail(
+            f"the local cloud started but is not ready: {error}; see the log above"
+        ) from error
     except OSError as error:
         raise fail(
             f"cannot listen on {host}:{port}: {error.strerror or error}; pass another --port",
@@ -181,6 +219,9 @@ def _serve(
     deploy_stack: bool,
 ) -> None:
     out.print(f"Local cloud listening on [bold]{cloud.endpoint_url}[/bold]")
+    if cloud.policy.cors_origins:
+        origins = ", ".join(sorted(cloud.policy.cors_origins))
+        out.print(f"Web pages allowed (CORS): {origins}", highlight=False, soft_wrap=True)
     if deploy_stack:
         settings = Settings(
             stack_name=stack_name, endpoint_url=cloud.endpoint_url, region=cloud.region

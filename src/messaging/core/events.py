@@ -10,11 +10,22 @@ Every message on the topic is one JSON object, UTF-8:
 what is wrong (not UTF-8, too large, not JSON, unknown type, unsupported version, wrong
 schema), because a worker must classify a poison message, not crash on it. Unknown
 fields are ignored (a tolerant reader: producers may add fields within a version).
+
+Text hygiene: no text field may hold a control character (C0 U+0000-U+001F, DEL, C1
+U+0080-U+009F) or a bidirectional embedding, override or isolate (U+202A-U+202E,
+U+2066-U+2069). Every field is one line of a name, an address, a phone or an email, where
+none of them means anything; NUL truncates strings in C code and logs, C1 and DEL drive
+terminals, and a right-to-left override makes stored text display as something else.
+No exception is made (not even TAB or LF): the check runs after surrounding whitespace is
+stripped, so only characters that would be stored count. A message with one fails as
+`SchemaError`, so it goes to the DLQ. Marks that only hint direction (U+200E, U+200F,
+U+061C) are kept: right-to-left names need them and they cannot reorder text.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
@@ -70,8 +81,21 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("date-time out of range in UTC") from None
 
 
+_HIDDEN_CONTROLS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _no_hidden_controls(value: str) -> str:
+    """Refuse the characters of the module docstring's text hygiene, saying which and where."""
+    found = _HIDDEN_CONTROLS.search(value)
+    if found is not None:
+        code = ord(found.group())
+        kind = "a bidirectional control" if code >= 0x202A else "a control character"
+        raise ValueError(f"contains {kind} (U+{code:04X}) at index {found.start()}")
+    return value
+
+
 UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_utc)]
-Text = Annotated[str, Field(min_length=1, max_length=512)]
+Text = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_no_hidden_controls)]
 
 
 class _Model(BaseModel):
@@ -83,13 +107,15 @@ class Address(_Model):
     city: Text
     state: Text | None = None
     postal_code: Text
-    country: Annotated[str, Field(min_length=2, max_length=2)]  # ISO 3166-1 alpha-2
+    country: Annotated[  # ISO 3166-1 alpha-2
+        str, Field(min_length=2, max_length=2), AfterValidator(_no_hidden_controls)
+    ]
 
 
 class Consumer(_Model):
     consumer_id: UUID
     name: Text
-    email: EmailStr
+    email: Annotated[EmailStr, AfterValidator(_no_hidden_controls)]
     phone: Text
     address: Address
     created_at: UtcDatetime

@@ -13,7 +13,11 @@ in its docstring:
   and condition checks without repeated work;
 - `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes;
-- `server`, `faults`: the HTTP server, and latency and fault injection;
+- `query_parser`: moto's query-protocol parsers (query, EC2), linear instead of quadratic;
+- `server`, `transport`: the HTTP server and its budgets (body size, connections,
+  threads); in front of moto, `guard` (only the user's own clients), `precheck`
+  (AWS's syntax checks and limits: `route`, `wire`, `limits`), `admin` (reset and
+  health), `longpoll`, `faults` (latency and fault injection) and `failsafe`;
 - `seams`: how a plug-in reaches into moto, written once.
 
 Only `cli` starts it; the application never imports this package.
@@ -27,7 +31,7 @@ __all__ = ["install"]
 def install() -> None:
     """Install every plug-in into moto. Idempotent; call before the first request."""
     # Imported on call: the plug-in modules import this package's submodules.
-    from messaging.localcloud import request_path  # noqa: PLC0415
+    from messaging.localcloud import query_parser, request_path  # noqa: PLC0415
     from messaging.localcloud.cloudformation import resources, stacks  # noqa: PLC0415
     from messaging.localcloud.dynamodb import requests, transactions  # noqa: PLC0415
     from messaging.localcloud.firehose import backend as firehose  # noqa: PLC0415
@@ -36,6 +40,7 @@ def install() -> None:
     from messaging.localcloud.sqs import backend as sqs  # noqa: PLC0415
 
     request_path.install()
+    query_parser.install()
     sqs.install()
     transactions.install()
     requests.install()

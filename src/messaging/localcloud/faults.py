@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import random
 import socket
@@ -35,6 +34,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+from messaging.localcloud.aws_errors import Protocol, RefusalError, Response, render
 
 __all__ = ["FaultInjector", "FaultPlan", "parse_operations"]
 
@@ -108,28 +109,13 @@ def identify(environ: dict[str, Any]) -> tuple[str, str]:
     return service, action
 
 
-def _error(
-    service: str, status: int, code: str, message: str
-) -> tuple[str, list[tuple[str, str]], bytes]:
-    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
-    headers = [("x-amzn-RequestId", "injected-fault")]
-    if service in JSON_SERVICES:
-        body = json.dumps({"__type": code, "message": message}).encode()
-        headers += [("Content-Type", "application/x-amz-json-1.0")]
-        if service == "sqs":  # SQS's JSON protocol also names the query-compatible code
-            headers += [("x-amzn-query-error", f"{code};Sender")]
-    elif service == "s3":
-        body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
-        headers += [("Content-Type", "application/xml")]
-    else:
-        body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-            f"<Message>{message}</Message></Error><RequestId>injected-fault</RequestId>"
-            "</ErrorResponse>"
-        ).encode()
-        headers += [("Content-Type", "text/xml")]
-    headers.append(("Content-Length", str(len(body))))
-    return f"{status} {reason[status]}", headers, body
+def _error(service: str, status: int, code: str, message: str) -> Response:
+    protocol: Protocol = (
+        "json" if service in JSON_SERVICES else "rest-xml" if service == "s3" else "query"
+    )
+    query_code = code if service == "sqs" else None  # SQS's JSON names its query code too
+    refused = RefusalError(status, code, message, query_code=query_code)
+    return render(protocol, refused, request_id="injected-fault")
 
 
 class InjectedDropError(ConnectionResetError):

@@ -7,7 +7,14 @@ server, and deliver every buffered record when the cloud stops.
 Why waitress rather than werkzeug's development server (what moto uses): werkzeug closes
 the connection after every response ("Always close the connection" in `run_wsgi`), so
 every AWS call paid a new TCP connection and a new thread. waitress keeps connections
-alive and serves them from a thread pool, large enough for every long poll in flight.
+alive and serves them from a thread pool; `transport` bounds bodies, connections and
+threads (256 concurrent long polls, 1,024 connections by default).
+
+Every request passes, outermost first: `guard` (only the user's own clients: Origin,
+Referer, Host, CORS), `precheck` (AWS's syntax checks and limits), `admin` (reset and
+health, and the gate that lets a reset run alone), `longpoll` (the long-poll budget),
+`faults` (injected latency and failures, when asked for), `failsafe` (exceptions from
+moto, classified), then moto. Refused requests never reach fault injection.
 
 Any standard client works against it with `AWS_ENDPOINT_URL`. moto does not check
 signatures, so the local cloud accepts any credentials; `client_environment()` gives
@@ -19,28 +26,49 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
+from moto import backends
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from waitress import wasyncore
 from waitress.server import create_server
 
+from messaging.errors import MessagingError
 from messaging.localcloud import install
+from messaging.localcloud.admin import HEALTH_PATH, AdminEndpoints
+from messaging.localcloud.failsafe import Failsafe
 from messaging.localcloud.faults import FaultInjector, FaultPlan
 from messaging.localcloud.firehose.backend import BufferFlusher, FlushReport, timing
+from messaging.localcloud.guard import GuardPolicy, OriginGuard
+from messaging.localcloud.longpoll import LongPollGate
+from messaging.localcloud.precheck import RequestChecks
+from messaging.localcloud.transport import ServerLimits, configure
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_REGION", "LocalCloud", "is_loopback"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_REGION",
+    "SERVICES",
+    "GuardPolicy",
+    "LocalCloud",
+    "LocalCloudNotReadyError",
+    "ServerLimits",
+    "is_loopback",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
 DEFAULT_REGION = "us-east-1"
-# Requests in flight at once: every long poll (up to 20 s) holds one.
-SERVER_THREADS = 128
+# The services the local cloud stands in for (what the template and the CLI use).
+SERVICES = ("cloudformation", "dynamodb", "firehose", "iam", "kms", "s3", "sns", "sqs", "sts")
 # Placeholders: moto ignores signatures, but SDKs refuse to sign without credentials.
 PLACEHOLDER_KEY = "localcloud"
 
@@ -52,6 +80,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class LocalCloudNotReadyError(MessagingError):
+    """The server answers, but its health report says a service is not ready."""
 
 
 class _Dispatcher(DomainDispatcherApplication):
@@ -82,13 +114,22 @@ class LocalCloud:
         region: str = DEFAULT_REGION,
         clock: Callable[[], float] | None = None,
         faults: FaultPlan | None = None,
+        policy: GuardPolicy | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.region = region
         self._clock = clock
         self._plan = faults
+        self.policy = policy or GuardPolicy.build(host)
+        self.limits = limits or ServerLimits()
         self.faults: FaultInjector | None = None
+        self.guard: OriginGuard | None = None
+        self.checks: RequestChecks | None = None
+        self.admin: AdminEndpoints | None = None
+        self.long_polls: LongPollGate | None = None
+        self.failsafe: Failsafe | None = None
         self._server: Any = None  # a waitress server (untyped)
         self._thread: threading.Thread | None = None
         self._flusher = BufferFlusher()
@@ -116,22 +157,18 @@ class LocalCloud:
         install()
         if self._clock is not None:
             timing.clock = self._clock
-        app: Any = _Dispatcher(create_backend_app)
-        if self._plan is not None and self._plan.active:
-            app = self.faults = FaultInjector(app, self._plan)
         self._sockets: dict[int, Any] = {}  # waitress's socket map, ours to close on stop
         self._server = create_server(
-            app,
+            self._application(),
             map=self._sockets,
             host=self.host,
             port=self.port,
-            threads=SERVER_THREADS,
-            connection_limit=1000,
-            channel_timeout=120,  # idle keep-alive connections; long polls last 20 s
             ident="messaging-localcloud",
             channel_request_lookahead=1,  # exposes the connection to fault injection
             clear_untrusted_proxy_headers=True,
+            **self.limits.waitress_options(),
         )
+        configure(self._server, self.limits)
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(
             target=self._server.run, name="localcloud-http", daemon=True
@@ -141,6 +178,39 @@ class LocalCloud:
         self._wait_ready()
         logger.info("local cloud listening on %s", self.endpoint_url)
         return self
+
+    def _application(self) -> Any:
+        """moto's app inside our layers (see the module docstring for the order)."""
+        self.failsafe = Failsafe(_Dispatcher(create_backend_app))
+        app: Any = self.failsafe
+        if self._plan is not None and self._plan.active:
+            app = self.faults = FaultInjector(app, self._plan)
+        app = self.long_polls = LongPollGate(app, self.limits.long_polls)
+        app = self.admin = AdminEndpoints(app, reset=self.reset, health=self.health)
+        app = self.checks = RequestChecks(app)
+        app = self.guard = OriginGuard(app, self.policy)
+        return app
+
+    def reset(self) -> None:
+        """Every service back to empty, as after a restart (see `admin` for when it runs)."""
+        with self._flusher.paused():
+            moto_api_backend.reset()
+
+    def health(self) -> dict[str, str]:
+        """Readiness per service: its backend answers, and Firehose's flusher runs."""
+        states: dict[str, str] = {}
+        for name in SERVICES:
+            try:
+                # Regional services by region; global ones (IAM, S3, STS) by partition.
+                per_account = backends.get_backend(name)[DEFAULT_ACCOUNT_ID]  # type: ignore[call-overload]
+                per_account[self.region if self.region in per_account else "aws"]
+            except (KeyError, ValueError, TypeError, AttributeError) as error:
+                states[name] = f"not ready: {type(error).__name__}"
+                continue
+            states[name] = "ready"
+        if not self._flusher.running:
+            states["firehose"] = "not ready: the buffer flusher is not running"
+        return states
 
     def flush_due(self) -> float | None:
         """Deliver every Firehose buffer whose interval has elapsed (for injected clocks)."""
@@ -165,10 +235,13 @@ class LocalCloud:
         return report
 
     def _wait_ready(self, timeout: float = 10.0) -> None:
-        # One real request through the WSGI app proves the whole stack answers.
-        url = f"{self.endpoint_url}/moto-api/config"  # always http://, built here
-        with urllib.request.urlopen(url, timeout=timeout):  # noqa: S310
-            pass
+        # The health endpoint goes through every layer and reports every service.
+        url = f"{self.endpoint_url}{HEALTH_PATH}"  # always http://, built here
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+                response.read()
+        except urllib.error.HTTPError as error:  # 503: a service is not ready
+            raise LocalCloudNotReadyError(error.read().decode("utf-8", "replace")) from None
 
     def __enter__(self) -> Self:
         return self.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -258,16 +259,24 @@ aware_datetimes = (
 wire_datetimes = st.datetimes(EARLIEST, LATEST, timezones=minute_offsets) | edge_instants
 
 # Text the schema keeps: not blank once stripped (pydantic strips Unicode White_Space, a subset
-# of what str.strip() removes, so this filter is if anything too strict).
-texts = st.text(min_size=1, max_size=40) | st.lists(
-    st.sampled_from([c for c in ODD_UNICODE if not has_surrogate(c)]) | st.text(max_size=3),
+# of what str.strip() removes, so this filter is if anything too strict), and free of control
+# characters and bidirectional controls (the text hygiene of `events`).
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+HIDDEN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{BIDI_CONTROLS}]")
+clean_chars = st.characters(exclude_categories=("Cc", "Cs"), exclude_characters=BIDI_CONTROLS)
+texts = st.text(clean_chars, min_size=1, max_size=40) | st.lists(
+    st.sampled_from([c for c in ODD_UNICODE if not has_surrogate(c) and not HIDDEN.search(c)])
+    | st.text(clean_chars, max_size=3),
     min_size=1,
     max_size=6,
 ).map("".join)
 non_blank = texts.filter(lambda text: bool(text.strip()))
-long_text = st.text(st.characters(codec="utf-8", exclude_categories=("Z", "Cc")), min_size=512,
+long_text = st.text(st.characters(codec="utf-8", exclude_categories=("Z", "Cc"),
+                                  exclude_characters=BIDI_CONTROLS), min_size=512,
                     max_size=512)  # fmt: skip
-countries = st.text(st.characters(exclude_categories=("Z", "Cc", "Cs")), min_size=2, max_size=2)
+countries = st.text(st.characters(exclude_categories=("Z", "Cc", "Cs"),
+                                  exclude_characters=BIDI_CONTROLS),
+                    min_size=2, max_size=2)  # fmt: skip
 
 field_overrides = st.fixed_dictionaries(
     {},
@@ -719,7 +728,7 @@ def test_odd_unicode_in_every_field(
 
 
 def test_odd_unicode_is_kept_in_a_valid_event() -> None:
-    name = "\u202e\U0001f984 \x00Zo\u0308e \u2028\U0001f469\u200d\U0001f469\u200d\U0001f467"
+    name = "\u200f\U0001f984 Zo\u0308e \u2028\U0001f469\u200d\U0001f469\u200d\U0001f467"
     event = decode(json.dumps(with_field("data.name", name)))
     assert event.data.name == name
     assert decode(encode(event)) == event
@@ -729,3 +738,62 @@ def test_email_addresses_are_normalised_once() -> None:
     event = decode(json.dumps(with_field("data.email", "Ada@EXAMPLE.com")))
     assert event.data.email == "Ada@example.com"
     assert decode(encode(event)) == event
+
+
+# --- text hygiene: control characters and bidirectional controls ----------------------------
+
+C0_SAMPLES = ("\x00", "\x01", "\t", "\n", "\r", "\x1b", "\x1c", "\x1f")
+OTHER_CONTROLS = ("\x7f", "\x85", "\x9b")  # DEL, NEL, CSI (C1: terminals act on it)
+BIDI_SAMPLES = tuple(BIDI_CONTROLS)
+# Fields that are one line of text (the country is two letters: tested on its own).
+LINE_FIELDS = tuple(f for f in STRING_FIELDS if f not in ("data.address.country", "data.email"))
+
+
+@pytest.mark.parametrize("path", LINE_FIELDS)
+@pytest.mark.parametrize("char", C0_SAMPLES + OTHER_CONTROLS + BIDI_SAMPLES)
+def test_a_control_or_bidi_character_inside_a_field_is_a_schema_error(path: str, char: str) -> None:
+    old = str(get_field(document(), path))
+    changed = with_field(path, old[:1] + char + old[1:])
+    error = rejects(json.dumps(changed), SchemaError)
+    assert error.reason == "schema"  # so the worker never acknowledges it: it goes to the DLQ
+    assert f"U+{ord(char):04X}" in str(error)
+    assert path.rpartition(".")[2] in str(error)
+    kind = "bidirectional control" if char in BIDI_CONTROLS else "control character"
+    assert kind in str(error)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\u202e", "\u2066"])
+def test_the_country_and_the_email_refuse_them_too(char: str) -> None:
+    rejects(json.dumps(with_field("data.address.country", "U" + char)), SchemaError)
+    rejects(json.dumps(with_field("data.email", f"ada{char}@example.com")), SchemaError)
+
+
+def test_the_issue_repro_nul_and_right_to_left_override_are_refused() -> None:
+    for name in ("Ada\x00Lovelace", "Ada \u202eecalevoL"):
+        rejects(json.dumps(with_field("data.name", name)), SchemaError)
+
+
+@pytest.mark.parametrize("mark", ["\u200e", "\u200f", "\u061c"])
+def test_direction_marks_that_cannot_reorder_text_are_kept(mark: str) -> None:
+    name = f"\u05d3\u05d5\u05d3{mark} Cohen"
+    assert decode(json.dumps(with_field("data.name", name))).data.name == name
+
+
+def test_whitespace_controls_at_the_edges_are_stripped_not_stored() -> None:
+    event = decode(json.dumps(with_field("data.address.city", "\tSpringfield\n")))
+    assert event.data.address.city == "Springfield"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    path=st.sampled_from(LINE_FIELDS),
+    text=st.text(clean_chars, max_size=10),
+    hidden=st.sampled_from(C0_SAMPLES + OTHER_CONTROLS + BIDI_SAMPLES),
+    at=st.integers(min_value=0, max_value=10),
+)
+def test_a_hidden_character_between_visible_ones_never_gets_through(
+    path: str, text: str, hidden: str, at: int
+) -> None:
+    value = "x" + text[:at] + hidden + text[at:] + "x"  # never at an edge, so never stripped
+    result = outcome(json.dumps(with_field(path, value)))
+    assert isinstance(result, SchemaError), f"accepted {value!r}"

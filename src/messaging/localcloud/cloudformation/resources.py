@@ -481,10 +481,12 @@ class DeliveryStreamResource(CloudFormationModel):
 
 
 def install() -> None:
-    """Make the models above, `overrides` and `inplace`, visible to moto's parser (idempotent)."""
-    from messaging.localcloud.cloudformation import (  # noqa: F401, PLC0415 - registers models
+    """Make the models above and those of sibling modules visible to moto's parser."""
+    from messaging.localcloud.cloudformation import (  # noqa: F401, PLC0415 - they register
         inplace,
+        managed_policy,
         overrides,
+        topic_policy,
     )
 
     parsing.get_model_list.cache_clear()

@@ -31,6 +31,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -338,13 +339,33 @@ class BufferFlusher:
             self._thread = threading.Thread(target=self._run, name="firehose-flusher", daemon=True)
             self._thread.start()
 
-    def stop(self) -> FlushReport:
-        """Stop the thread and deliver every buffer."""
+    def _halt(self) -> bool:
+        """Stop the thread, delivering nothing; whether it was running."""
         self._stopping.set()
         timing.wakeup.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._thread is None:
+            return False
+        self._thread.join()
+        self._thread = None
+        return True
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No flushing inside (a reset drops the buffers); running again after."""
+        was_running = self._halt()
+        try:
+            yield
+        finally:
+            if was_running:
+                self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> FlushReport:
+        """Stop the thread and deliver every buffer."""
+        self._halt()
         report = FlushReport()
         for backend in _firehose_backends():
             report += backend.flush_all()
