@@ -67,10 +67,21 @@ EVENT_VERSION: Final = 1
 MAX_BODY_BYTES: Final = 256 * 1024
 
 
-def _not_a_number(value: Any) -> Any:
-    """The contract says RFC 3339; pydantic would otherwise read numbers as epoch seconds."""
-    if isinstance(value, int | float):
-        raise ValueError("must be an RFC 3339 date-time string")  # noqa: TRY004 - a validator
+# RFC 3339 section 5.6 date-time: "T" (or "t") between date and time, seconds
+# required, an offset or "Z" required.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    """The contract says RFC 3339; pydantic alone also reads numbers and numeric strings
+    ("1") as epoch seconds, and accepts date-times with no seconds. (A `datetime` is what
+    Python code builds events from; only the wire form is text.)"""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time string")
     return value
 
 
@@ -84,8 +95,24 @@ def _utc(value: datetime) -> datetime:
 _HIDDEN_CONTROLS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _no_hidden_controls(value: str) -> str:
-    """Refuse the characters of the module docstring's text hygiene, saying which and where."""
+# Unicode's White_Space property: what surrounds a value and is stripped. Python's
+# `str.strip` also strips U+001C-U+001F, which are controls, not spaces.
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _no_hidden_controls(value: Any) -> Any:
+    """Strip Unicode white space at the edges, then refuse the characters of the module
+    docstring's text hygiene, saying which and where.
+
+    It runs before pydantic's own stripping, which would remove a control in
+    U+001C-U+001F at an edge unseen.
+    """
+    if not isinstance(value, str):
+        return value  # pydantic's own type check says what is wrong
+    value = value.strip(_WHITE_SPACE)
     found = _HIDDEN_CONTROLS.search(value)
     if found is not None:
         code = ord(found.group())
@@ -94,8 +121,8 @@ def _no_hidden_controls(value: str) -> str:
     return value
 
 
-UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_utc)]
-Text = Annotated[str, Field(min_length=1, max_length=512), AfterValidator(_no_hidden_controls)]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
+Text = Annotated[str, Field(min_length=1, max_length=512), BeforeValidator(_no_hidden_controls)]
 
 
 class _Model(BaseModel):
@@ -108,14 +135,14 @@ class Address(_Model):
     state: Text | None = None
     postal_code: Text
     country: Annotated[  # ISO 3166-1 alpha-2
-        str, Field(min_length=2, max_length=2), AfterValidator(_no_hidden_controls)
+        str, Field(min_length=2, max_length=2), BeforeValidator(_no_hidden_controls)
     ]
 
 
 class Consumer(_Model):
     consumer_id: UUID
     name: Text
-    email: Annotated[EmailStr, AfterValidator(_no_hidden_controls)]
+    email: Annotated[EmailStr, BeforeValidator(_no_hidden_controls)]
     phone: Text
     address: Address
     created_at: UtcDatetime

@@ -797,3 +797,18 @@ def test_a_hidden_character_between_visible_ones_never_gets_through(
     value = "x" + text[:at] + hidden + text[at:] + "x"  # never at an edge, so never stripped
     result = outcome(json.dumps(with_field(path, value)))
     assert isinstance(result, SchemaError), f"accepted {value!r}"
+
+
+@pytest.mark.parametrize(
+    "instant", ["1", "1732795200", "2026-11-28T12:00Z", "2026-11-28 12:00:00Z"]
+)
+def test_a_time_that_is_not_rfc_3339_text_is_refused(instant: str) -> None:
+    """pydantic alone reads "1" as epoch seconds and accepts a time without seconds."""
+    rejects(json.dumps(with_field("occurred_at", instant)), SchemaError)
+
+
+@pytest.mark.parametrize("path", ["data.email", "data.name", "data.address.country"])
+def test_a_control_that_python_counts_as_whitespace_is_refused_at_an_edge(path: str) -> None:
+    """U+001C-U+001F are stripped by `str.strip`, but they are controls, not spaces."""
+    value = str(get_field(document(), path))
+    rejects(json.dumps(with_field(path, "\x1c" + value)), SchemaError)
