@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from messaging.ops.instance import InstanceCheck
 from messaging.ops.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class Aws:
         self.region = self.session.region_name or DEFAULT_REGION
         # `before-send` fires once per HTTP attempt, so retries are counted too.
         self.session.events.register("before-send", self._count)
+        self.session.events.register("after-call", InstanceCheck())  # a restarted local cloud
 
     def _count(self, event_name: str, **_: Any) -> None:
         # event_name is "before-send.<service-id>.<Operation>"; returning None lets it go.
