@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from messaging.cli.common import (
     DEFAULT_TEMPLATE,
@@ -87,20 +88,38 @@ def up(
     fault_rate: FaultRate = 0.0,
     fault_ops: FaultOps = None,
     fault_seed: FaultSeed = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            file_okay=False,
+            help="Keep the state here: restored on start, saved every --snapshot-interval "
+            "and on stop. Without it, state is in memory and lost when `up` stops.",
+        ),
+    ] = None,
+    snapshot_interval: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds between snapshots (with --state-dir)."),
+    ] = 30.0,
 ) -> None:
     """Start the embedded local cloud in the foreground and deploy infra.yaml to it.
 
     It runs until Ctrl-C or SIGTERM; on stop it delivers every buffered Firehose
-    record, so nothing is lost. Any AWS client works against it: set the printed
-    AWS_* variables, e.g. `aws sns list-topics` or boto3.
+    record into S3. Any AWS client works against it: set the printed AWS_* variables,
+    e.g. `aws sns list-topics` or boto3.
+
+    State (stack, queues, tables, lake) is in memory: stopping loses it. With
+    --state-dir it is restored on start and saved on stop and every
+    --snapshot-interval seconds, so a crash loses at most that interval.
 
     With --latency-ms / --fault-rate it slows down and fails requests the way AWS
     does (throttling, 5xx, dropped connections), seeded by --fault-seed.
 
-    Example: messaging up --port 4566 --parameter BufferIntervalSeconds=3
+    Example: messaging up --port 4566 --state-dir .localcloud
     """
     # Imported here: only `up` needs moto, and the application never imports it.
     from messaging.localcloud.server import LocalCloud, is_loopback  # noqa: PLC0415
+    from messaging.localcloud.state.persistence import Persistence, StateError  # noqa: PLC0415
 
     if not is_loopback(host):
         err.print(
@@ -108,7 +127,8 @@ def up(
             "authentication; anyone who can reach this address can use and reset it."
         )
     plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
-    cloud = LocalCloud(host, port, faults=plan)
+    state = Persistence(state_dir, interval=snapshot_interval) if state_dir else None
+    cloud = LocalCloud(host, port, faults=plan, state=state)
     try:
         cloud.start()
     except OSError as error:
@@ -116,6 +136,9 @@ def up(
             f"cannot listen on {host}:{port}: {error.strerror or error}; pass another --port",
             code=2,
         ) from error
+    except StateError as error:
+        raise fail(str(error), code=2) from error
+    _describe_state(cloud, state_dir, snapshot_interval)
     try:
         with stop_on_signals() as stopping:
             _serve(
@@ -129,7 +152,31 @@ def up(
         out.print(f"Delivered {report.delivered} buffered Firehose records.")
         if report.undelivered:
             err.print(f"[red]{report.undelivered} buffered records could not be delivered[/red]")
+        if cloud.state_error is not None:
+            err.print(f"[red]The state was not saved:[/red] {escape(cloud.state_error)}")
+        if cloud.final_snapshot is not None:
+            out.print(
+                f"Saved the state to {state_dir} (snapshot {cloud.final_snapshot.sequence}).",
+                highlight=False,
+            )
         out.print("Stopped.")
+
+
+def _describe_state(cloud: LocalCloud, state_dir: Path | None, interval: float) -> None:
+    if state_dir is None:
+        err.print(
+            "State is in memory only: stopping `up` loses the stack, queues, tables and "
+            "lake. Pass --state-dir DIR to keep them.",
+            highlight=False,
+        )
+        return
+    how = "restored from" if cloud.restored else "new, saved in"
+    out.print(
+        f"State: {how} {state_dir} (instance {cloud.instance_id}); saved every "
+        f"{interval:g} s and on stop.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _serve(

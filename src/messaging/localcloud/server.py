@@ -12,6 +12,10 @@ alive and serves them from a thread pool, large enough for every long poll in fl
 Any standard client works against it with `AWS_ENDPOINT_URL`. moto does not check
 signatures, so the local cloud accepts any credentials; `client_environment()` gives
 placeholder ones for processes that have none (they are not secrets and grant nothing).
+
+State lives in memory unless a state directory is given (`state.persistence`): then it is
+restored on start, saved periodically and saved once more on stop, after the Firehose
+buffers were delivered. Every response names the instance (`instance`).
 """
 
 from __future__ import annotations
@@ -28,9 +32,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from waitress import wasyncore
 from waitress.server import create_server
 
-from messaging.localcloud import install
+from messaging.localcloud import install, tracking
 from messaging.localcloud.faults import FaultInjector, FaultPlan
 from messaging.localcloud.firehose.backend import BufferFlusher, FlushReport, timing
+from messaging.localcloud.instance import InstanceHeader, new_instance_id
+from messaging.localcloud.state.gate import GateMiddleware
+from messaging.localcloud.state.persistence import Persistence, SnapshotInfo, StateError
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_REGION", "LocalCloud", "is_loopback"]
 
@@ -70,6 +77,10 @@ class _Dispatcher(DomainDispatcherApplication):
             self._backend_of[host] = super().get_backend_for_host(host)
         return self._backend_of[host]
 
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        tracking.ensure_bounded()  # classes moto imported late, or lists a reset replaced
+        return super().__call__(environ, start_response)
+
 
 class LocalCloud:
     """The embedded AWS: serve, flush Firehose buffers on time, flush all on stop."""
@@ -82,6 +93,7 @@ class LocalCloud:
         region: str = DEFAULT_REGION,
         clock: Callable[[], float] | None = None,
         faults: FaultPlan | None = None,
+        state: Persistence | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -92,6 +104,11 @@ class LocalCloud:
         self._server: Any = None  # a waitress server (untyped)
         self._thread: threading.Thread | None = None
         self._flusher = BufferFlusher()
+        self.state = state
+        self.instance_id = ""
+        self.restored = False
+        self.final_snapshot: SnapshotInfo | None = None
+        self.state_error: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -114,11 +131,13 @@ class LocalCloud:
 
     def start(self) -> Self:
         install()
+        tracking.bound_all()
         if self._clock is not None:
             timing.clock = self._clock
-        app: Any = _Dispatcher(create_backend_app)
+        app: Any = GateMiddleware(_Dispatcher(create_backend_app))
         if self._plan is not None and self._plan.active:
             app = self.faults = FaultInjector(app, self._plan)
+        app = InstanceHeader(app, lambda: self.instance_id)
         self._sockets: dict[int, Any] = {}  # waitress's socket map, ours to close on stop
         self._server = create_server(
             app,
@@ -132,22 +151,37 @@ class LocalCloud:
             channel_request_lookahead=1,  # exposes the connection to fault injection
             clear_untrusted_proxy_headers=True,
         )
+        self._restore()
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(
             target=self._server.run, name="localcloud-http", daemon=True
         )
         self._thread.start()
         self._flusher.start()
+        timing.wakeup.set()  # restored buffers may be due already
+        if self.state is not None:
+            self.state.start(self.instance_id)
         self._wait_ready()
         logger.info("local cloud listening on %s", self.endpoint_url)
         return self
+
+    def _restore(self) -> None:
+        """The saved state, before the first request is served (or a new instance)."""
+        try:
+            restored = self.state.open() if self.state is not None else None
+        except Exception:
+            wasyncore.close_all(self._sockets)  # bound but never served
+            self._server = None
+            raise
+        self.restored = restored is not None
+        self.instance_id = restored or new_instance_id()
 
     def flush_due(self) -> float | None:
         """Deliver every Firehose buffer whose interval has elapsed (for injected clocks)."""
         return self._flusher.flush_due()
 
     def stop(self) -> FlushReport:
-        """Stop serving, then deliver every buffered Firehose record."""
+        """Stop serving, deliver every buffered Firehose record, then save the state."""
         if self._server is not None:
             # Workers first (a long poll may still be running), then every socket: the
             # listener, the trigger and the keep-alive connections, which ends the loop.
@@ -162,6 +196,12 @@ class LocalCloud:
             logger.error(
                 "local cloud stopped with %d Firehose records undelivered", report.undelivered
             )
+        if self.state is not None:
+            try:
+                self.final_snapshot = self.state.close()  # after the flush: the lake is in it
+            except (StateError, OSError) as error:
+                self.state_error = str(error)
+                logger.exception("local cloud stopped without saving its state")
         return report
 
     def _wait_ready(self, timeout: float = 10.0) -> None:
