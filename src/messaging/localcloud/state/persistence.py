@@ -7,12 +7,18 @@ after the Firehose buffers were delivered to S3, a final one. So a graceful stop
 everything, and a `kill -9` loses what changed since the last periodic snapshot.
 
 A snapshot is consistent: the gate (`state.gate`) holds new requests back and lets the
-running ones finish, and the Firehose buffers are held still, for as long as the
-pickling takes (measured in bench/RESULTS.md); long polls wait outside the gate, so
-they never hold it up. The file is written after the gate reopens, to a temporary file
-that is flushed to disk and then renamed over `state.pickle`, so a crash mid-write
-leaves the previous snapshot whole. `state.json` beside it says which snapshot that is
-(instance id, sequence number, time, bytes, pause).
+running ones finish, and the Firehose buffers are held still; long polls wait outside
+the gate, so they never hold it up. Pickling a large state takes long (seconds per
+hundred thousand items, bench/RESULTS.md), so a periodic snapshot does not pickle while
+requests wait: it forks. The child is a copy-on-write image of the process at that
+instant; it pickles and writes the file while the parent serves on, so requests are
+held back only for the fork. The price is memory: while the child runs, the pages it
+touches are copied, up to the size of the state again. Where there is no `fork`, and
+for the final snapshot on stop (nothing is served then), the snapshot is pickled in the
+process. The file goes to a temporary file that is flushed to disk and then renamed
+over `state.pickle`, so a crash mid-write leaves the previous snapshot whole.
+`state.json` beside it says which snapshot that is (instance id, sequence number, when
+it was taken and written, bytes, pause).
 
 One `messaging up` per DIR: a lock file (`flock`) refuses a second. The files are
 readable by their owner only: a pickle is code (see `snapshot`).
@@ -59,6 +65,7 @@ class SnapshotInfo:
 
     instance_id: str
     sequence: int
+    taken_at: float  # the state is the one of this moment
     written_at: float
     bytes: int
     pause_ms: float  # how long requests were held back while it was taken
@@ -74,6 +81,7 @@ class Persistence:
         interval: float = 30.0,
         passage: Gate = gate,
         quiet_timeout: float = QUIET_TIMEOUT,
+        fork: bool = hasattr(os, "fork"),
     ) -> None:
         if interval <= 0:
             raise StateError("the snapshot interval must be positive")
@@ -81,6 +89,7 @@ class Persistence:
         self.interval = interval
         self.gate = passage
         self.quiet_timeout = quiet_timeout
+        self.fork = fork
         self.last: SnapshotInfo | None = None
         self.failures = 0
         self._lock_file: IO[str] | None = None
@@ -152,6 +161,7 @@ class Persistence:
 
     def take(self, *, final: bool = False) -> SnapshotInfo:
         """One consistent snapshot, written atomically. Raises StateError if it fails."""
+        forked = self.fork and not final
         timeout = max(30.0, self.quiet_timeout) if final else self.quiet_timeout
         with self.gate.exclusive(timeout) as quiet:
             if not quiet and not final:
@@ -159,13 +169,23 @@ class Persistence:
             if not quiet:
                 logger.warning("state: requests still running at stop; saving anyway")
             started = time.perf_counter()
+            taken_at = time.time()
             entries = self.gate.entries
             with _buffers_held():
-                data = snapshot.capture(self._instance_id)
+                if forked:
+                    child = self._fork_writer()
+                else:
+                    data = snapshot.capture(self._instance_id)
             pause_ms = (time.perf_counter() - started) * 1000
-        self._write(STATE_FILE, data)
+        if forked:
+            size = self._wait_for_writer(*child)
+        else:
+            self._write(STATE_FILE, data)
+            size = len(data)
         self._sequence += 1
-        info = SnapshotInfo(self._instance_id, self._sequence, time.time(), len(data), pause_ms)
+        info = SnapshotInfo(
+            self._instance_id, self._sequence, taken_at, time.time(), size, pause_ms
+        )
         self._write(INFO_FILE, json.dumps(asdict(info), indent=2).encode())
         self._entries_seen = entries
         self.last = info
@@ -195,6 +215,47 @@ class Persistence:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.tick()
+
+    # -- the forked writer -------------------------------------------------------------
+
+    def _fork_writer(self) -> tuple[int, int]:
+        """Fork; the child pickles and writes the state, reports on a pipe and exits.
+
+        The child runs only this thread: the gate is closed and the buffers are held,
+        so no other thread is halfway through a change it could see.
+        """
+        readable, writable = os.pipe()
+        pid = os.fork()
+        if pid != 0:
+            os.close(writable)
+            return pid, readable
+        # The child, from here to os._exit. It lets go of every inherited descriptor but
+        # the pipe (and stdio): the listening socket and the connections, so a port is
+        # never held by a writer that outlives a killed parent, and the directory lock,
+        # which stays with the parent alone.
+        os.closerange(3, writable)
+        os.closerange(writable + 1, os.sysconf("SC_OPEN_MAX"))
+        code = 1
+        try:
+            data = snapshot.capture(self._instance_id)
+            self._write(STATE_FILE, data)
+            report, code = f"{len(data)}", 0
+        except BaseException as error:  # noqa: BLE001 - any failure goes to the parent
+            report = f"{type(error).__name__}: {error}"
+        try:
+            os.write(writable, report.encode()[:4096])
+        finally:
+            os._exit(code)  # no atexit handlers, no buffers flushed twice
+
+    @staticmethod
+    def _wait_for_writer(pid: int, readable: int) -> int:
+        """The size the child wrote, or StateError with the child's reason."""
+        with os.fdopen(readable, "rb") as pipe:
+            report = pipe.read().decode(errors="replace")
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise StateError(f"the snapshot writer failed: {report or 'no report'}")
+        return int(report)
 
     # -- files -----------------------------------------------------------------------
 
