@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -31,16 +32,20 @@ def run(cloud: LocalCloud, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_redrive_moves_every_dlq_message_back_and_they_are_consumed(cloud: LocalCloud) -> None:
-    assert run(cloud, "deploy", *STACK, "--parameter", "NamePrefix=rd-").returncode == 0
-    outputs = json.loads(run(cloud, "outputs", *STACK, "--json").stdout)
-    sqs = boto3.client(
+def sqs_client(cloud: LocalCloud) -> Any:
+    return boto3.client(
         "sqs",
         endpoint_url=cloud.endpoint_url,
         region_name=cloud.region,
         aws_access_key_id="e2e",
         aws_secret_access_key="e2e",
     )
+
+
+def test_redrive_moves_every_dlq_message_back_and_they_are_consumed(cloud: LocalCloud) -> None:
+    assert run(cloud, "deploy", *STACK, "--parameter", "NamePrefix=rd-").returncode == 0
+    outputs = json.loads(run(cloud, "outputs", *STACK, "--json").stdout)
+    sqs = sqs_client(cloud)
     # Events that failed before a fix: parked in the DLQ, with their message attribute.
     events = [make_event(n) for n in range(2000, 2023)]
     for start in range(0, len(events), 10):
@@ -80,8 +85,8 @@ def test_redrive_moves_every_dlq_message_back_and_they_are_consumed(cloud: Local
     run(cloud, "destroy", *STACK, "--yes")
 
 
-def dlq_depth(sqs: object, url: str) -> int:
-    attributes = sqs.get_queue_attributes(  # type: ignore[attr-defined]
+def dlq_depth(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
         QueueUrl=url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
@@ -97,13 +102,7 @@ def test_a_redrive_of_a_real_poison_message_ends_having_moved_it_once(
     )
     assert deployed.returncode == 0, deployed.stderr
     outputs = json.loads(run(cloud, "outputs", *stack, "--json").stdout)
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=cloud.endpoint_url,
-        region_name=cloud.region,
-        aws_access_key_id="e2e",
-        aws_secret_access_key="e2e",
-    )
+    sqs = sqs_client(cloud)
     env = {**os.environ, **cloud.client_environment(), "COLUMNS": "200"}
     env.pop("AWS_PROFILE", None)
     consumer = Running(

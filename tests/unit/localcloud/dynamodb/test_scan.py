@@ -13,28 +13,7 @@ from moto.dynamodb.models.table import Table
 
 from messaging.localcloud.dynamodb.scan import IndexedItems, scan_page
 from messaging.localcloud.dynamodb.transactions import LocalDynamoDBBackend
-
-
-def make_table(dynamodb: LocalDynamoDBBackend, name: str, *, ranged: bool) -> Table:
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    attr = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if ranged:
-        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        attr.append({"AttributeName": "sk", "AttributeType": "N"})
-    return dynamodb.create_table(
-        name,
-        schema=schema,
-        throughput=None,
-        attr=attr,
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
+from tests.support.moto_state import make_table
 
 
 def put(dynamodb: LocalDynamoDBBackend, table: str, pk: str, sk: int | None = None) -> None:
@@ -76,7 +55,7 @@ def test_pages_are_moto_pages(
 ) -> None:
     name = f"t{'r' if ranged else 'h'}"
     if name not in dynamodb.tables:
-        make_table(dynamodb, name, ranged=ranged)
+        make_table(name, ranged=ranged)
     table = dynamodb.get_table(name)
     table.items.clear()
     for key in keys:
@@ -96,7 +75,7 @@ def test_pages_are_moto_pages(
 def test_every_item_present_throughout_is_returned_once_despite_writes(
     dynamodb: LocalDynamoDBBackend,
 ) -> None:
-    make_table(dynamodb, "w", ranged=False)
+    make_table("w", ranged=False)
     for n in range(200):
         put(dynamodb, "w", f"k{n:03d}")
     deleted: set[tuple[str, None]] = set()
@@ -115,7 +94,7 @@ def test_every_item_present_throughout_is_returned_once_despite_writes(
 
 
 def test_a_page_reads_only_what_it_returns(dynamodb: LocalDynamoDBBackend) -> None:
-    table = make_table(dynamodb, "big", ranged=True)
+    table = make_table("big", ranged=True)
     for n in range(300):
         for sk in range(3):
             put(dynamodb, "big", f"p{n:03d}", sk)
@@ -132,7 +111,7 @@ def test_a_page_reads_only_what_it_returns(dynamodb: LocalDynamoDBBackend) -> No
 
 
 def test_the_order_survives_copies_and_pickles(dynamodb: LocalDynamoDBBackend) -> None:
-    table = make_table(dynamodb, "c", ranged=True)
+    table = make_table("c", ranged=True)
     for key in ("b", "a", "c"):
         put(dynamodb, "c", key, 2)
         put(dynamodb, "c", key, 1)
@@ -147,7 +126,7 @@ def test_the_order_survives_copies_and_pickles(dynamodb: LocalDynamoDBBackend) -
 
 
 def test_select_count_and_filters_answer_as_before(dynamodb: LocalDynamoDBBackend) -> None:
-    make_table(dynamodb, "f", ranged=False)
+    make_table("f", ranged=False)
     for n in range(30):
         put(dynamodb, "f", "x" * (1 + n % 3))  # three keys, rewritten
     for n in range(10):

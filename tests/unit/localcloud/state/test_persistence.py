@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto.core.base_backend import BackendDict
@@ -89,11 +90,17 @@ def test_a_failed_write_keeps_the_previous_snapshot(
     state.release()
 
 
-def test_a_tick_saves_only_when_something_happened(tmp_path: Path) -> None:
+def running(tmp_path: Path, **options: Any) -> tuple[Persistence, Gate]:
+    """A directory opened and snapshotting, with a gate of its own."""
     gate = Gate()
-    state = Persistence(tmp_path, interval=3600, passage=gate)
+    state = Persistence(tmp_path, passage=gate, **{"interval": 3600, **options})
     state.open()
     state.start("i")
+    return state, gate
+
+
+def test_a_tick_saves_only_when_something_happened(tmp_path: Path) -> None:
+    state, gate = running(tmp_path)
     assert state.tick() is None  # no request yet
     with gate.shared():
         pass
@@ -105,10 +112,7 @@ def test_a_tick_saves_only_when_something_happened(tmp_path: Path) -> None:
 
 
 def test_the_periodic_thread_ticks(tmp_path: Path) -> None:
-    gate = Gate()
-    state = Persistence(tmp_path, interval=0.05, passage=gate)
-    state.open()
-    state.start("i")
+    state, gate = running(tmp_path, interval=0.05)
     with gate.shared():
         pass
     assert wait_for(lambda: state.last).sequence == 1
@@ -116,10 +120,7 @@ def test_the_periodic_thread_ticks(tmp_path: Path) -> None:
 
 
 def test_a_snapshot_that_cannot_wait_is_postponed_and_counted(tmp_path: Path) -> None:
-    gate = Gate()
-    state = Persistence(tmp_path, interval=3600, passage=gate, quiet_timeout=0.05)
-    state.open()
-    state.start("i")
+    state, gate = running(tmp_path, quiet_timeout=0.05)
     with gate.shared():  # a request that outlasts the snapshot's patience
         assert state.tick() is None
     assert state.failures == 1

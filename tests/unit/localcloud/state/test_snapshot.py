@@ -19,7 +19,7 @@ from messaging.localcloud.sqs.backend import FastQueue
 from messaging.localcloud.state import snapshot
 from messaging.localcloud.state.snapshot import StateError
 from tests.support import FakeClock
-from tests.support.moto_state import ACCOUNT, REGION, make_stream, objects
+from tests.support.moto_state import ACCOUNT, REGION, make_stream, make_table, objects
 
 
 def sqs() -> Any:
@@ -37,20 +37,7 @@ def build_state(clock: FakeClock) -> dict[str, Any]:
     topic = sns_backends[ACCOUNT][REGION].create_topic("created-consumer")
     sns_backends[ACCOUNT][REGION].subscribe(topic.arn, dlq.queue_arn, "sqs")
     table = dynamodb_backends[ACCOUNT][REGION]
-    table.create_table(
-        "orders-consumers",
-        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        throughput=None,
-        attr=[{"AttributeName": "pk", "AttributeType": "S"}],
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
+    make_table("orders-consumers")
     for n in range(5):
         table.put_item("orders-consumers", {"pk": {"S": f"c{n}"}, "n": {"N": str(n)}})
     firehose = make_stream(interval=60)
