@@ -122,7 +122,8 @@ class Persistence:
             return None
         try:
             instance_id = snapshot.restore(state_file.read_bytes())
-        except StateError as error:
+        except (StateError, OSError) as error:
+            self.release()
             raise StateError(
                 f"{error}; move {state_file} away to start empty, or use the same version"
             ) from error

@@ -132,6 +132,8 @@ def test_an_unreadable_state_says_what_to_do(tmp_path: Path) -> None:
     (tmp_path / STATE_FILE).write_bytes(b"garbage")
     with pytest.raises(StateError, match=r"move .* away to start empty"):
         Persistence(tmp_path, passage=Gate()).open()
+    (tmp_path / STATE_FILE).unlink()  # moved away: the directory is free to use
+    assert Persistence(tmp_path, passage=Gate()).open() is None
 
 
 def test_the_interval_must_be_positive(tmp_path: Path) -> None:
