@@ -12,8 +12,9 @@ Why pickle: moto's models are plain Python objects that reference each other; pi
 the standard library's serialisation for exactly that, and moto already makes its S3
 keys picklable (`FakeKey.__getstate__`). Our classes drop what cannot cross a restart
 (locks, conditions, threads) in their own `__getstate__`; for moto's objects, the
-pickler here replaces locks and conditions by fresh ones and stores private keys (KMS)
-as DER. Anything else that cannot be pickled fails the snapshot loudly.
+pickler here replaces locks and conditions by fresh ones, stores private keys (KMS) as
+DER, and loads DynamoDB item attributes without moto's per-attribute size re-check
+(quadratic per item). Anything else that cannot be pickled fails the snapshot loudly.
 
 A pickle runs code when loaded, so a state file is as trusted as the code itself: it is
 written only by `messaging up` into a directory you name, readable by you alone.
@@ -33,6 +34,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from moto import backends as moto_backends
 from moto.core.base_backend import BackendDict
+from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 
 __all__ = ["FORMAT", "StateError", "capture", "restore"]
 
@@ -63,6 +65,17 @@ def _load_private_key(der: bytes) -> Any:
     return serialization.load_der_private_key(der, password=None)
 
 
+def _item_attributes(attributes: dict[str, Any]) -> LimitedSizeDict:
+    """A DynamoDB item's attributes, without re-checking a size checked when written.
+
+    moto's `LimitedSizeDict` sums the whole item again on every attribute set: loading
+    items through it was the largest part of a restore.
+    """
+    rebuilt = LimitedSizeDict()
+    dict.update(rebuilt, attributes)
+    return rebuilt
+
+
 class _Pickler(pickle.Pickler):
     """Locks and conditions start afresh after a restore; private keys travel as DER."""
 
@@ -74,6 +87,8 @@ class _Pickler(pickle.Pickler):
             return _new_rlock, ()
         if isinstance(obj, threading.Condition):
             return _new_condition, ()
+        if kind is LimitedSizeDict:
+            return _item_attributes, (dict(obj),)
         if kind.__module__.startswith("cryptography") and hasattr(obj, "private_bytes"):
             der = obj.private_bytes(
                 serialization.Encoding.DER,
