@@ -63,8 +63,9 @@ def test_restore_brings_back_every_service(clock: FakeClock) -> None:
     assert orders.store.counts() == (2, 0, 0)
     received = sqs().receive_message("orders", 10, 0, 0)
     assert sorted(m.body for m in received) == ["m1", "m2"]
-    topic = next(iter(sns_backends[ACCOUNT][REGION].topics.values()))
-    assert [s.endpoint for s in sns_backends[ACCOUNT][REGION]._get_topic_subscriptions(topic)] == [
+    sns = sns_backends[ACCOUNT][REGION]
+    topic = sns.topics[f"arn:aws:sns:{REGION}:{ACCOUNT}:created-consumer"]
+    assert [s.endpoint for s in sns._get_topic_subscriptions(topic)] == [
         sqs().get_queue("orders-dlq").queue_arn
     ]
     items = dynamodb_backends[ACCOUNT][REGION].get_table("orders-consumers").all_items()
