@@ -8,12 +8,16 @@ in its docstring:
   moto's own models ignore (`overrides`);
 - `sns/`: SNS -> Firehose delivery;
 - `firehose/`: buffering, prefix expressions, object names;
-- `sqs/`: a queue whose per-call cost does not grow with backlog;
-- `dynamodb/`: transactions whose cost does not grow with the table, and item building
-  and condition checks without repeated work;
+- `sqs/`: a queue whose per-call cost does not grow with backlog; message move tasks
+  (DLQ redrive), which moto lacks;
+- `dynamodb/`: transactions whose cost does not grow with the table, item building
+  and condition checks without repeated work, and Scan pages that cost a page;
 - `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes;
 - `server`, `faults`: the HTTP server, and latency and fault injection;
+- `state/`: snapshots that survive a restart (`--state-dir`), and the gate that keeps
+  them consistent; `instance`: the id that tells a restored cloud from a new one;
+- `tracking`: moto's record of every model object, bounded;
 - `seams`: how a plug-in reaches into moto, written once.
 
 Only `cli` starts it; the application never imports this package.
