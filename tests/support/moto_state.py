@@ -1,9 +1,11 @@
-"""moto state for the local cloud's unit tests: the account, and a Firehose stream into S3."""
+"""moto state for the local cloud's unit tests: the account, a Firehose stream into S3, and
+DynamoDB tables."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.s3.models import s3_backends
 
 from messaging.localcloud.firehose.backend import LocalFirehoseBackend, installed_backend
@@ -62,3 +64,26 @@ def make_stream(
         None,
     )
     return backend
+
+
+def make_table(name: str, *, ranged: bool = False) -> Any:
+    """A pay-per-request table keyed by the string `pk` (and the number `sk` if ranged)."""
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attr = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if ranged:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attr.append({"AttributeName": "sk", "AttributeType": "N"})
+    return dynamodb_backends[ACCOUNT][REGION].create_table(
+        name,
+        schema=schema,
+        throughput=None,
+        attr=attr,
+        global_indexes=None,
+        indexes=None,
+        streams=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )

@@ -116,10 +116,10 @@ class Cloud:
         return self.running.seen
 
 
-def start_cloud(*args: str) -> Cloud:
+def start_cloud(*args: str, port: int = 0) -> Cloud:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [str(BIN / "messaging"), "up", "--port", "0", *args],
+        [str(BIN / "messaging"), "up", "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

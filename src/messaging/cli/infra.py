@@ -144,12 +144,29 @@ def up(
             "of this machine in a docker network). Repeatable.",
         ),
     ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            file_okay=False,
+            help="Keep the state here: restored on start, saved every --snapshot-interval "
+            "and on stop. Without it, state is in memory and lost when `up` stops.",
+        ),
+    ] = None,
+    snapshot_interval: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds between snapshots (with --state-dir)."),
+    ] = 30.0,
 ) -> None:
     """Start the embedded local cloud in the foreground and deploy infra.yaml to it.
 
     It runs until Ctrl-C or SIGTERM; on stop it delivers every buffered Firehose
-    record, so nothing is lost. Any AWS client works against it: set the printed
-    AWS_* variables, e.g. `aws sns list-topics` or boto3.
+    record into S3. Any AWS client works against it: set the printed AWS_* variables,
+    e.g. `aws sns list-topics` or boto3.
+
+    State (stack, queues, tables, lake) is in memory: stopping loses it. With
+    --state-dir it is restored on start and saved on stop and every
+    --snapshot-interval seconds, so a crash loses at most that interval.
 
     With --latency-ms / --fault-rate it slows down and fails requests the way AWS
     does (throttling, 5xx, dropped connections), seeded by --fault-seed.
@@ -159,7 +176,10 @@ def up(
     refused with 403. POST /moto-api/reset empties everything; GET
     /_localcloud/health reports each service.
 
-    Example: messaging up --port 4566 --parameter BufferIntervalSeconds=3
+    Without --state-dir the state is in memory and lost when `up` stops; with it,
+    the state is restored on start and saved periodically and on stop.
+
+    Example: messaging up --port 4566 --state-dir .localcloud
     """
     # Imported here: only `up` needs moto, and the application never imports it.
     from messaging.localcloud.server import (  # noqa: PLC0415
@@ -173,6 +193,7 @@ def up(
         policy = GuardPolicy.build(host, cors_origin or [], allow_host or [])
     except ValueError as error:
         raise fail(f"--cors-origin: {error}", code=2) from error
+    from messaging.localcloud.state.persistence import Persistence, StateError  # noqa: PLC0415
 
     if not is_loopback(host):
         err.print(
@@ -180,7 +201,8 @@ def up(
             "authentication; anyone who can reach this address can use and reset it."
         )
     plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
-    cloud = LocalCloud(host, port, faults=plan, policy=policy)
+    state = Persistence(state_dir, interval=snapshot_interval) if state_dir else None
+    cloud = LocalCloud(host, port, faults=plan, policy=policy, state=state)
     try:
         cloud.start()
     except LocalCloudNotReadyError as error:
@@ -193,6 +215,9 @@ def up(
             f"cannot listen on {host}:{port}: {error.strerror or error}; pass another --port",
             code=2,
         ) from error
+    except StateError as error:
+        raise fail(str(error), code=2) from error
+    _describe_state(cloud, state_dir, snapshot_interval)
     try:
         with stop_on_signals() as stopping:
             _serve(
@@ -206,7 +231,31 @@ def up(
         out.print(f"Delivered {report.delivered} buffered Firehose records.")
         if report.undelivered:
             err.print(f"[red]{report.undelivered} buffered records could not be delivered[/red]")
+        if cloud.state_error is not None:
+            err.print(f"[red]The state was not saved:[/red] {escape(cloud.state_error)}")
+        if cloud.final_snapshot is not None:
+            out.print(
+                f"Saved the state to {state_dir} (snapshot {cloud.final_snapshot.sequence}).",
+                highlight=False,
+            )
         out.print("Stopped.")
+
+
+def _describe_state(cloud: LocalCloud, state_dir: Path | None, interval: float) -> None:
+    if state_dir is None:
+        err.print(
+            "State is in memory only: stopping `up` loses the stack, queues, tables and "
+            "lake. Pass --state-dir DIR to keep them.",
+            highlight=False,
+        )
+        return
+    how = "restored from" if cloud.restored else "new, saved in"
+    out.print(
+        f"State: {how} {state_dir} (instance {cloud.instance_id}); saved every "
+        f"{interval:g} s and on stop.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _serve(

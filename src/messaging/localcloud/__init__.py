@@ -8,9 +8,10 @@ in its docstring:
   moto's own models ignore (`overrides`);
 - `sns/`: SNS -> Firehose delivery;
 - `firehose/`: buffering, prefix expressions, object names;
-- `sqs/`: a queue whose per-call cost does not grow with backlog;
-- `dynamodb/`: transactions whose cost does not grow with the table, and item building
-  and condition checks without repeated work;
+- `sqs/`: a queue whose per-call cost does not grow with backlog; message move tasks
+  (DLQ redrive), which moto lacks;
+- `dynamodb/`: transactions whose cost does not grow with the table, item building
+  and condition checks without repeated work, and Scan pages that cost a page;
 - `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes;
 - `query_parser`: moto's query-protocol parsers (query, EC2), linear instead of quadratic;
@@ -18,6 +19,9 @@ in its docstring:
   threads); in front of moto, `guard` (only the user's own clients), `precheck`
   (AWS's syntax checks and limits: `route`, `wire`, `limits`), `admin` (reset and
   health), `longpoll`, `faults` (latency and fault injection) and `failsafe`;
+- `state/`: snapshots that survive a restart (`--state-dir`), and the gate that keeps
+  them consistent; `instance`: the id that tells a restored cloud from a new one;
+- `tracking`: moto's record of every model object, bounded;
 - `seams`: how a plug-in reaches into moto, written once.
 
 Only `cli` starts it; the application never imports this package.

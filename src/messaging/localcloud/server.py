@@ -11,10 +11,16 @@ alive and serves them from a thread pool; `transport` bounds bodies, connections
 threads (256 concurrent long polls, 1,024 connections by default).
 
 Every request passes, outermost first: `guard` (only the user's own clients: Origin,
-Referer, Host, CORS), `precheck` (AWS's syntax checks and limits), `admin` (reset and
-health, and the gate that lets a reset run alone), `longpoll` (the long-poll budget),
-`faults` (injected latency and failures, when asked for), `failsafe` (exceptions from
-moto, classified), then moto. Refused requests never reach fault injection.
+Referer, Host, CORS), `instance` (every response names the instance), `precheck`
+(AWS's syntax checks and limits), `admin` (reset and health, and the gate that lets a
+reset run alone), `longpoll` (the long-poll budget), `faults` (injected latency and
+failures, when asked for), `failsafe` (exceptions from moto, classified), the state
+gate (a snapshot sees no half-done request), then moto. Refused requests never reach
+fault injection.
+
+State lives in memory unless a state directory is given (`state.persistence`): then it is
+restored on start, saved periodically and saved once more on stop, after the Firehose
+buffers were delivered.
 
 Any standard client works against it with `AWS_ENDPOINT_URL`. moto does not check
 signatures, so the local cloud accepts any credentials; `client_environment()` gives
@@ -40,14 +46,17 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from messaging.errors import MessagingError
-from messaging.localcloud import install
+from messaging.localcloud import install, tracking
 from messaging.localcloud.admin import HEALTH_PATH, AdminEndpoints
 from messaging.localcloud.failsafe import Failsafe
 from messaging.localcloud.faults import FaultInjector, FaultPlan
 from messaging.localcloud.firehose.backend import BufferFlusher, FlushReport, timing
 from messaging.localcloud.guard import GuardPolicy, OriginGuard
+from messaging.localcloud.instance import InstanceHeader, new_instance_id
 from messaging.localcloud.longpoll import LongPollGate
 from messaging.localcloud.precheck import RequestChecks
+from messaging.localcloud.state.gate import GateMiddleware, gate
+from messaging.localcloud.state.persistence import Persistence, SnapshotInfo, StateError
 from messaging.localcloud.transport import ServerLimits, configure
 
 __all__ = [
@@ -102,6 +111,10 @@ class _Dispatcher(DomainDispatcherApplication):
             self._backend_of[host] = super().get_backend_for_host(host)
         return self._backend_of[host]
 
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        tracking.ensure_bounded()  # classes moto imported late, or lists a reset replaced
+        return super().__call__(environ, start_response)
+
 
 class LocalCloud:
     """The embedded AWS: serve, flush Firehose buffers on time, flush all on stop."""
@@ -116,6 +129,7 @@ class LocalCloud:
         faults: FaultPlan | None = None,
         policy: GuardPolicy | None = None,
         limits: ServerLimits | None = None,
+        state: Persistence | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -133,6 +147,11 @@ class LocalCloud:
         self._server: Any = None  # a waitress server (untyped)
         self._thread: threading.Thread | None = None
         self._flusher = BufferFlusher()
+        self.state = state
+        self.instance_id = ""
+        self.restored = False
+        self.final_snapshot: SnapshotInfo | None = None
+        self.state_error: str | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -155,6 +174,7 @@ class LocalCloud:
 
     def start(self) -> Self:
         install()
+        tracking.bound_all()
         if self._clock is not None:
             timing.clock = self._clock
         self._sockets: dict[int, Any] = {}  # waitress's socket map, ours to close on stop
@@ -169,31 +189,37 @@ class LocalCloud:
             **self.limits.waitress_options(),
         )
         configure(self._server, self.limits)
+        self._restore()
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(
             target=self._server.run, name="localcloud-http", daemon=True
         )
         self._thread.start()
         self._flusher.start()
+        timing.wakeup.set()  # restored buffers may be due already
+        if self.state is not None:
+            self.state.start(self.instance_id)
         self._wait_ready()
         logger.info("local cloud listening on %s", self.endpoint_url)
         return self
 
     def _application(self) -> Any:
         """moto's app inside our layers (see the module docstring for the order)."""
-        self.failsafe = Failsafe(_Dispatcher(create_backend_app))
+        self.failsafe = Failsafe(GateMiddleware(_Dispatcher(create_backend_app)))
         app: Any = self.failsafe
         if self._plan is not None and self._plan.active:
             app = self.faults = FaultInjector(app, self._plan)
         app = self.long_polls = LongPollGate(app, self.limits.long_polls)
         app = self.admin = AdminEndpoints(app, reset=self.reset, health=self.health)
         app = self.checks = RequestChecks(app)
+        app = InstanceHeader(app, lambda: self.instance_id)
         app = self.guard = OriginGuard(app, self.policy)
         return app
 
     def reset(self) -> None:
         """Every service back to empty, as after a restart (see `admin` for when it runs)."""
-        with self._flusher.paused():
+        # A reset changes state: a snapshot must not see it half done.
+        with gate.shared(), self._flusher.paused():
             moto_api_backend.reset()
 
     def health(self) -> dict[str, str]:
@@ -212,12 +238,23 @@ class LocalCloud:
             states["firehose"] = "not ready: the buffer flusher is not running"
         return states
 
+    def _restore(self) -> None:
+        """The saved state, before the first request is served (or a new instance)."""
+        try:
+            restored = self.state.open() if self.state is not None else None
+        except Exception:
+            wasyncore.close_all(self._sockets)  # bound but never served
+            self._server = None
+            raise
+        self.restored = restored is not None
+        self.instance_id = restored or new_instance_id()
+
     def flush_due(self) -> float | None:
         """Deliver every Firehose buffer whose interval has elapsed (for injected clocks)."""
         return self._flusher.flush_due()
 
     def stop(self) -> FlushReport:
-        """Stop serving, then deliver every buffered Firehose record."""
+        """Stop serving, deliver every buffered Firehose record, then save the state."""
         if self._server is not None:
             # Workers first (a long poll may still be running), then every socket: the
             # listener, the trigger and the keep-alive connections, which ends the loop.
@@ -232,6 +269,12 @@ class LocalCloud:
             logger.error(
                 "local cloud stopped with %d Firehose records undelivered", report.undelivered
             )
+        if self.state is not None:
+            try:
+                self.final_snapshot = self.state.close()  # after the flush: the lake is in it
+            except (StateError, OSError) as error:
+                self.state_error = str(error)
+                logger.exception("local cloud stopped without saving its state")
         return report
 
     def _wait_ready(self, timeout: float = 10.0) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from messaging.ops.instance import InstanceCheck
 from messaging.ops.settings import Settings
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class Aws:
         self.region = self.session.region_name or DEFAULT_REGION
         # `before-send` fires once per HTTP attempt, so retries are counted too.
         self.session.events.register("before-send", self._count)
+        self.session.events.register("after-call", InstanceCheck())  # a restarted local cloud
 
     def _count(self, event_name: str, request: Any = None, **_: Any) -> None:
         # event_name is "before-send.<service-id>.<Operation>"; returning None lets it go.

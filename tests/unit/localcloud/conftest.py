@@ -11,7 +11,7 @@ from messaging.localcloud import install
 from messaging.localcloud.dynamodb.transactions import LocalDynamoDBBackend
 from messaging.localcloud.firehose import backend as firehose
 from tests.support import FakeClock
-from tests.support.moto_state import ACCOUNT, REGION
+from tests.support.moto_state import ACCOUNT, REGION, make_table
 
 
 @pytest.fixture(autouse=True)
@@ -34,18 +34,5 @@ def dynamodb() -> LocalDynamoDBBackend:
     """Our DynamoDB backend, holding table "t" keyed by the string `pk`."""
     ddb = dynamodb_backends[ACCOUNT][REGION]
     assert isinstance(ddb, LocalDynamoDBBackend)
-    ddb.create_table(
-        "t",
-        schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        throughput=None,
-        attr=[{"AttributeName": "pk", "AttributeType": "S"}],
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
+    make_table("t")
     return ddb

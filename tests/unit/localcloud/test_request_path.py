@@ -33,7 +33,8 @@ def test_cached_answers_match_moto() -> None:
 
 
 def test_known_and_unimplemented_actions_behave_as_before() -> None:
-    # ListMessageMoveTasks is in the SQS model but not in moto: the member check refuses it.
+    # DescribeContributorInsights is in the DynamoDB model but not in moto: the member
+    # check refuses it. (SQS's move tasks were the example until the local cloud added them.)
     client = Client(_Dispatcher(create_backend_app))
 
     def call(action: str, body: dict[str, str]) -> tuple[int, bytes]:
@@ -41,15 +42,22 @@ def test_known_and_unimplemented_actions_behave_as_before() -> None:
         response = client.post("/", data=json.dumps(body), headers=headers)
         return response.status_code, response.get_data()
 
-    unimplemented = {"SourceArn": "arn:aws:sqs:us-east-1:123456789012:q"}
+    def unimplemented() -> None:
+        headers = {
+            **HEADERS,
+            "X-Amz-Target": "DynamoDB_20120810.DescribeContributorInsights",
+            "Authorization": HEADERS["Authorization"].replace("/sqs/", "/dynamodb/"),
+        }
+        client.post("/", data=json.dumps({"TableName": "t"}), headers=headers)
+
     request_path.uninstall()
     moto_created = call("CreateQueue", {"QueueName": "before"})
     with pytest.raises(NotImplementedError) as moto_refusal:
-        call("ListMessageMoveTasks", unimplemented)
+        unimplemented()
     request_path.install()
     created = call("CreateQueue", {"QueueName": "after"})
     with pytest.raises(NotImplementedError) as refusal:
-        call("ListMessageMoveTasks", unimplemented)
+        unimplemented()
     assert moto_created[0] == created[0] == 200
     assert json.loads(created[1])["QueueUrl"].endswith("/after")
     assert str(refusal.value) == str(moto_refusal.value)

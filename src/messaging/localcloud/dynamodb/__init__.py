@@ -1,1 +1,1 @@
-"""DynamoDB: transactions (`transactions`) and request handling (`requests`)."""
+"""DynamoDB: transactions (`transactions`), request handling (`requests`), Scan (`scan`)."""

@@ -49,15 +49,19 @@ class SizedItem(Item):
         self.attrs = LimitedSizeDict(values)  # dict.update: no per-attribute re-sum
 
 
+Found = tuple[tuple[str, ...], tuple[str, ...]]  # (#names, :values) an expression uses
+
+
 @functools.lru_cache(maxsize=1024)
-def _names_found(expression: str | None, names_json: str, values_json: str) -> tuple[str, ...]:
+def _names_found(expression: str | None, names_json: str, values_json: str) -> Found:
     parser = ConditionExpressionParser(expression, json.loads(names_json), json.loads(values_json))
     parser.parse()
-    return tuple(parser.expr_attr_names_found)
+    return tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
 
 
 class ValidatedCondition:
-    """What moto's responses use of a condition parser: `parse()`, then the names found."""
+    """What moto's responses use of a condition parser: `parse()`, then the names and the
+    values found (UpdateItem checks both; it failed with AttributeError without the values)."""
 
     def __init__(
         self,
@@ -67,6 +71,7 @@ class ValidatedCondition:
     ) -> None:
         self._arguments = (expression, names, values)
         self.expr_attr_names_found: list[str] = []
+        self.expr_attr_values_found: list[str] = []
 
     def parse(self) -> None:
         expression, names, values = self._arguments
@@ -75,10 +80,14 @@ class ValidatedCondition:
         except TypeError:  # binary values arrive as bytes: parse as moto does
             parser = ConditionExpressionParser(expression, names, values)
             parser.parse()
-            found: list[str] = parser.expr_attr_names_found
+            found: Found = (
+                tuple(parser.expr_attr_names_found),
+                tuple(parser.expr_attr_values_found),
+            )
         else:
-            found = list(_names_found(expression, *key))
-        self.expr_attr_names_found = found  # a fresh list: callers extend it
+            found = _names_found(expression, *key)
+        # Fresh lists: callers extend them.
+        self.expr_attr_names_found, self.expr_attr_values_found = map(list, found)
 
 
 def install() -> None:

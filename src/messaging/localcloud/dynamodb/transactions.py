@@ -36,6 +36,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models.dynamo_type import Item
 
+from messaging.localcloud.dynamodb.scan import LinearScan
 from messaging.localcloud.seams import moto_urls, use_backend
 
 __all__ = ["LocalDynamoDBBackend", "install"]
@@ -50,8 +51,8 @@ def _condition(expression: str, names_json: str, values_json: str) -> Any:
     return get_filter_expression(expression, json.loads(names_json), json.loads(values_json))
 
 
-class LocalDynamoDBBackend(moto_dynamodb.DynamoDBBackend):
-    """moto's DynamoDB with transactions that back up items, not tables."""
+class LocalDynamoDBBackend(LinearScan, moto_dynamodb.DynamoDBBackend):
+    """moto's DynamoDB with transactions that back up items, not tables (and `LinearScan`)."""
 
     _url_module = moto_urls("dynamodb")
 

@@ -17,6 +17,9 @@ What this backend does instead, for S3 and ExtendedS3 destinations:
 - a failed S3 write keeps the records buffered and is retried at the next tick, so a
   missing bucket does not lose data; `flush_all` runs on shutdown.
 
+Persistence: buffers pickle with the backend (a snapshot holds `held_for_snapshot()` so none is
+half-delivered); the lock is made anew on restore.
+
 Known limits: no data transformation (Lambda processing), no format conversion, no
 dynamic partitioning, no compression other than GZIP; a stream configured with any of
 them is rejected at creation rather than silently accepted. Other destinations keep
@@ -208,6 +211,23 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
 
     def _next_record_id(self) -> str:
         return f"{self._record_id_prefix}{next(self._record_serial):016x}"
+
+    @contextmanager
+    def held_for_snapshot(self) -> Iterator[None]:
+        """Hold the buffers still (no put, no delivery), for a consistent snapshot."""
+        with self._lock:
+            yield
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_record_serial")}
+        # A new id prefix after a restore keeps record ids unique without the counter.
+        state["_record_id_prefix"] = uuid.uuid4().hex
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._record_serial = itertools.count()
 
     def flush_due(self) -> float | None:
         """Deliver every buffer whose interval has elapsed; return the next deadline."""

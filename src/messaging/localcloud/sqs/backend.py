@@ -41,10 +41,17 @@ Time comes from `FastSQSBackend.clock` (default `time.time`), so tests can move 
 moving an injected clock call `FastQueue.wake()` to let waiting long polls re-check.
 moto's own timestamps (SentTimestamp) stay on the wall clock.
 
+Redrive by API (StartMessageMoveTask and its two siblings) is in `move_tasks`; a message
+moved to a DLQ remembers its source queue for it.
+
+Persistence: queues, their messages (state, receive counts, due times, which are wall
+clock) and the per-queue handle key pickle with the backend, so receipt handles issued
+before a restart stay valid; locks, conditions and the move-task thread are made anew.
+
 Known limits: messages come in the order they became visible (AWS: best effort); Lambda
 event-source mappings are not driven from a `FastQueue` (this system has none; moto needs
-Docker for them); moto still keeps every `Message` it creates, for its dashboard, until a
-reset (memory grows with messages sent, not with backlog; cost per call does not).
+Docker for them). moto's record of every `Message` it built is a bounded ring
+(`localcloud.tracking`).
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ import logging
 import re
 import string
 import time
+from types import ModuleType
 from typing import Any, cast
 
 from moto.core.utils import unix_time
@@ -62,7 +70,8 @@ from moto.sqs.constants import MAXIMUM_VISIBILITY_TIMEOUT
 from moto.sqs.exceptions import InvalidParameterValue, SQSException
 from moto.sqs.models import MAXIMUM_MESSAGE_DELAY, Message, Queue, SQSBackend
 
-from messaging.localcloud.seams import moto_urls, use_backend
+from messaging.localcloud.seams import use_backend
+from messaging.localcloud.sqs.move_tasks import MoveTasks, dead_letter_source
 from messaging.localcloud.sqs.store import Clock, MessageStore
 
 __all__ = ["FastQueue", "FastSQSBackend", "install", "uninstall"]
@@ -94,7 +103,15 @@ class FastQueue(Queue):
         self.clock = clock
         self.store = MessageStore(clock=self._now, retention=self._retention)
         super().__init__(name, region=region, account_id=account_id, **kwargs)
-        self._messages_lock = self.store.cond  # moto's wait_for_messages then waits on ours
+
+    @property
+    def _messages_lock(self) -> Any:
+        """moto's wait_for_messages waits on our condition (moto assigns its own first)."""
+        return self.store.cond
+
+    @_messages_lock.setter
+    def _messages_lock(self, _value: Any) -> None:
+        pass
 
     def _now(self) -> float:
         return self.clock()
@@ -138,14 +155,33 @@ def _wants_fifo(attributes: dict[str, Any]) -> bool:
     return str(attributes.get("FifoQueue", "false")).lower() == "true"
 
 
-class FastSQSBackend(SQSBackend):
+class FastSQSBackend(MoveTasks, SQSBackend):
     """moto's SQS backend with standard queues on `FastQueue`; FIFO queues unchanged."""
-
-    _url_module = moto_urls("sqs")
 
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.clock: Clock = time.time
+        self._init_move_tasks()
+
+    @property
+    def _url_module(self) -> ModuleType:
+        """Our routes (moto's, plus the move task actions); see `sqs.urls`."""
+        from messaging.localcloud.sqs import urls  # noqa: PLC0415 - imports responses
+
+        return urls
+
+    def reset(self) -> None:
+        self.stop_move_tasks()
+        super().reset()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in _RUNTIME}
+        state.update(self._move_state())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._restore_move_state(state)
 
     def _now(self) -> float:
         return self.clock()
@@ -247,6 +283,7 @@ class FastSQSBackend(SQSBackend):
     @staticmethod
     def _dead_letter(source: FastQueue, message: Message, enqueued_at: float) -> None:
         """Move to the DLQ outside the source's lock (two queues may be each other's DLQ)."""
+        dead_letter_source(message, source)
         dlq = source.dead_letter_queue
         if isinstance(dlq, FastQueue):
             dlq.store.put(message, enqueued_at=enqueued_at)
@@ -308,6 +345,9 @@ class FastSQSBackend(SQSBackend):
         retention: int = queue.message_retention_period  # type: ignore[attr-defined]
         sent = cast("float | None", message.sent_timestamp)  # moto annotates it as None
         return sent is None or sent / 1000 + int(retention) > unix_time()
+
+
+_RUNTIME = frozenset({"move_tasks", "_move_lock", "_mover_stop", "_mover"})
 
 
 def _failure(entry: dict[str, Any], code: str, message: str) -> dict[str, Any]:

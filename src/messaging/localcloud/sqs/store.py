@@ -18,6 +18,13 @@ three counters are exact.
 
 Receipt handles are `seq`, the entry's receive number and an HMAC under a per-queue key:
 validity is checked from the handle itself, with no record of past handles.
+
+`seq` only grows, and `_entries` keeps insertion order, so "the messages that were here
+when a move task started" are the entries with `seq <= mark` (`take_upto`), and the
+first entry tells at once whether any of them is left.
+
+A long poll waits outside the snapshot gate (`state.gate`), so a snapshot never waits
+for one. The store pickles without its condition, which is made anew on restore.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from typing import NamedTuple
 from moto.sqs.constants import MAXIMUM_VISIBILITY_TIMEOUT
 from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 from moto.sqs.models import Message, _filter_message_attributes
+
+from messaging.localcloud.state.gate import gate
 
 __all__ = ["Clock", "Counts", "MessageStore", "Received"]
 
@@ -145,7 +154,8 @@ class MessageStore:
                     return received
                 due = self._next_due()
                 until = deadline if due is None else min(deadline, due)
-                self.cond.wait(until - now)
+                with gate.parked(self.cond):
+                    self.cond.wait(until - now)
 
     def delete(self, handle: str) -> None:
         """Delete by any handle the message was given; a message already gone is a no-op."""
@@ -212,6 +222,58 @@ class MessageStore:
         """Make long polls re-check now (after an injected clock was moved forward)."""
         with self.cond:
             self.cond.notify_all()
+
+    # -- move tasks (DLQ redrive) ------------------------------------------------------
+
+    def last_seq(self) -> int:
+        """The sequence number of the newest message so far (a move task's mark)."""
+        with self.cond:
+            return self._next_seq - 1
+
+    def count_upto(self, mark: int) -> int:
+        """Messages held now (any state) that arrived at or before `mark`."""
+        with self.cond:
+            self._advance(self._clock())
+            count = 0
+            for seq in self._entries:  # insertion order is seq order
+                if seq > mark:
+                    break
+                count += 1
+            return count
+
+    def holds_upto(self, mark: int) -> bool:
+        """Whether any message that arrived at or before `mark` is still here."""
+        with self.cond:
+            self._advance(self._clock())
+            first = next(iter(self._entries), None)
+            return first is not None and first <= mark
+
+    def take_upto(self, mark: int, limit: int) -> list[tuple[Message, float]]:
+        """Remove up to `limit` receivable messages that arrived at or before `mark`.
+
+        Returns them with their enqueue times, oldest-ready first.
+        """
+        with self.cond:
+            self._advance(self._clock())
+            taken: list[_Entry] = []
+            for seq, gen in self._ready:
+                if len(taken) == limit:
+                    break
+                if seq <= mark and self._live(seq, gen):
+                    taken.append(self._entries[seq])
+            for entry in taken:
+                self._remove(entry)
+            self._compact()
+            return [(entry.message, entry.enqueued_at) for entry in taken]
+
+    # -- persistence -------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "cond"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.cond = threading.Condition()
 
     # -- internals (lock held) -------------------------------------------------------
 

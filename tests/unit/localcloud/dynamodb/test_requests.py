@@ -90,6 +90,7 @@ def test_the_names_found_are_moto_s(
         ours = ValidatedCondition(expression, names, values)
         ours.parse()
         assert ours.expr_attr_names_found == moto.expr_attr_names_found
+        assert ours.expr_attr_values_found == moto.expr_attr_values_found
 
 
 def test_each_answer_is_a_fresh_list() -> None:

@@ -134,3 +134,15 @@ def test_firehose_endpoint_must_be_a_stream_arn(clock: FakeClock) -> None:
         sns().subscribe(topic.arn, "not-an-arn", "firehose")
     with pytest.raises(SNSInvalidParameter):
         sns().subscribe(topic.arn, f"arn:aws:sqs:{REGION}:{ACCOUNT}:q", "firehose")
+
+
+def test_a_topic_keeps_only_its_latest_notifications() -> None:
+    from messaging.localcloud.sns.backend import NOTIFICATION_RING
+
+    topic = sns().create_topic("busy")
+    for n in range(NOTIFICATION_RING + 10):
+        sns().publish(f"message {n}", topic.arn)
+    sent = sns().topics[topic.arn].sent_notifications
+    assert len(sent) == NOTIFICATION_RING
+    assert sent[-1][1] == f"message {NOTIFICATION_RING + 9}"
+    assert sent[0][1] == "message 10"

@@ -12,7 +12,7 @@ import secrets
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,23 +30,7 @@ from messaging.localcloud.sqs.backend import FastQueue, FastSQSBackend, install,
 from tests.support import FakeClock
 
 REGION = "us-east-1"
-T0 = 1_700_000_000.0
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def backend(clock: FakeClock) -> Iterator[FastSQSBackend]:
-    install()
-    account = f"{secrets.randbelow(10**12):012d}"  # a fresh account isolates each test
-    built = sqs_backends[account][REGION]
-    assert isinstance(built, FastSQSBackend)
-    built.clock = clock
-    yield built
-    sqs_backends.pop(account, None)
+T0 = 1_700_000_000.0  # the `clock` fixture's start (conftest)
 
 
 def fast_queue(backend: FastSQSBackend, name: str, **attributes: Any) -> FastQueue:
@@ -739,9 +723,16 @@ def test_install_is_idempotent_and_uninstall_restores_moto() -> None:
         sqs_backends.pop(account, None)
 
 
-def test_backend_serves_moto_urls(backend: FastSQSBackend) -> None:
-    assert backend._url_module.__name__ == "moto.sqs.urls"
-    assert backend.url_bases
+def test_backend_serves_moto_urls_through_our_responses(backend: FastSQSBackend) -> None:
+    from moto.sqs import urls as moto_urls
+
+    from messaging.localcloud.sqs.responses import LocalSQSResponse
+
+    assert backend._url_module.url_bases == moto_urls.url_bases
+    assert set(backend._url_module.url_paths) == set(moto_urls.url_paths)
+    assert all(
+        handler.__self__ is LocalSQSResponse for handler in backend._url_module.url_paths.values()
+    )
 
 
 # -- model check: counters and deliveries against a naive reference ----------------------
