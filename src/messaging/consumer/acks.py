@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from messaging.consumer.batch import Message
 from messaging.consumer.state import WorkerStats
-from messaging.core.retry import EntryRetry, describe
+from messaging.core.retry import EntryRetry, describe, is_fatal
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -89,6 +89,8 @@ class Acknowledger:
         try:
             left = self.retry.run(call, entries)
         except (ClientError, BotoCoreError) as error:
+            if is_fatal(error):
+                raise  # the worker stops: see `core.retry.is_fatal`
             self.stats.add("errors")
             logger.warning(
                 "%s: %s of %d messages failed (%s); they come back after their visibility timeout",

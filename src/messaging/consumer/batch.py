@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Any
 
 from messaging.core.events import ConsumerCreated, DecodeError, decode
-from messaging.core.retry import describe
+from messaging.core.retry import describe, is_fatal
 from messaging.core.services import Handler
 from messaging.store import (
     CommitFailure,
@@ -107,6 +107,7 @@ class MessageResult:
     event: ConsumerCreated | None = None  # None when it did not decode
     reason: str | None = None  # why it failed, classified: "<stage>: <error>"
     dependency_failed: bool = False  # a dependency failed, not this message
+    fatal: bool = False  # no retry can mend it (`core.retry.is_fatal`): a shell should stop
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,11 @@ class BatchResult:
     @property
     def acknowledged(self) -> list[MessageResult]:
         return [r for r in self.results if r.disposition.acknowledged]
+
+    @property
+    def fatal(self) -> str | None:
+        """Why no retry can help (the first such failure), or None."""
+        return next((r.reason for r in self.results if r.fatal), None)
 
     @property
     def outage(self) -> bool:
@@ -185,7 +191,7 @@ def _commit(units: list[UnitOfWork], store: Store) -> list[UnitResult]:
     except Exception as error:  # noqa: BLE001 - classified: an outage, or some units' fault
         dependency = is_dependency_failure(error)
         if dependency or len(units) == 1:
-            return [CommitFailure(describe(error), dependency)] * len(units)
+            return [CommitFailure(describe(error), dependency, is_fatal(error))] * len(units)
         middle = len(units) // 2
         return _commit(units[:middle], store) + _commit(units[middle:], store)
     return outcomes
@@ -199,6 +205,7 @@ def _result(message: Message, event: ConsumerCreated, outcome: UnitResult) -> Me
             event,
             f"commit: {outcome.reason}",
             dependency_failed=outcome.dependency,
+            fatal=outcome.fatal,
         )
     disposition = Disposition.APPLIED if outcome is Outcome.APPLIED else Disposition.DUPLICATE
     return MessageResult(message, disposition, event)

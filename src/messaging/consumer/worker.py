@@ -53,7 +53,7 @@ from messaging.consumer.state import (
     WorkerStats,
 )
 from messaging.core.metrics import Latencies
-from messaging.core.retry import describe
+from messaging.core.retry import describe, is_fatal
 from messaging.core.services import Handler
 from messaging.store import Store
 
@@ -65,6 +65,7 @@ __all__ = ["Worker", "WorkerOptions", "WorkerStalledError", "WorkerStats"]
 logger = logging.getLogger(__name__)
 
 TICK = 0.1  # how often idle threads look at the world (halt, held work, the supervisor)
+FATAL_SETTLE_SECONDS = 2.0  # how long a stop for a fatal error waits for the batch at hand
 
 
 class Worker:
@@ -178,6 +179,14 @@ class Worker:
         if self._fatal is None:
             self._start("processor", self._process_loop, self.inflight.generation)
 
+    def _give_up(self, reason: str) -> None:
+        """Stop for good: no retry can mend `reason` (`core.retry.is_fatal`)."""
+        with self._lock:
+            if self._fatal is None:
+                self._fatal = f"{reason}; stopping"
+        logger.error("%s: %s; stopping", self.name, reason)
+        self._halt.set()
+
     def _count_stall(self, reason: str) -> None:
         self.stats.add("restarts")
         if self.stats["restarts"] > self.options.max_stalls and self._fatal is None:
@@ -196,6 +205,9 @@ class Worker:
             self._threads["processor"].join(TICK)  # it drains what was received...
             self._supervise()  # ...unless it hangs or dies: then a new one does
         if self._fatal is not None:
+            # A processor that stopped for a fatal error settles its batch first; a hung
+            # one is not waited for beyond a moment.
+            self._threads["processor"].join(FATAL_SETTLE_SECONDS)
             self._release(LotState.QUEUED, LotState.HELD)
         self._ack_pool.shutdown(wait=True)
         self._finished.set()
@@ -212,6 +224,9 @@ class Worker:
             try:
                 polled = self._poll_once()
             except Exception as error:  # noqa: BLE001 - never stops a poller: back off
+                if is_fatal(error):
+                    self._give_up(describe(error))
+                    return
                 failures += 1
                 self.stats.add("errors")
                 delay = min(20.0, 0.2 * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
@@ -347,6 +362,8 @@ class Worker:
             done = [r.message for r in part if r.disposition.acknowledged]
             poison = [r.message for r in part if r.disposition is Disposition.POISON]
             self._ack_pool.submit(self._acknowledge, lot, done, poison)
+        if result.fatal is not None:  # after holding its work, so a stop can release it
+            self._give_up(result.fatal)
 
     def _count(self, results: tuple[MessageResult, ...]) -> None:
         wall = time.time()
@@ -370,7 +387,10 @@ class Worker:
                 self.acks.delete(done)
             if poison:
                 self.acks.set_visibility(poison, 0, counter="released")
-        except Exception:
+        except Exception as error:
+            if is_fatal(error):
+                self._give_up(describe(error))
+                return
             self.stats.add("errors")
             logger.exception("%s: acknowledging %d messages failed", self.name, len(done))
         finally:
@@ -379,7 +399,14 @@ class Worker:
     def _release(self, *states: LotState) -> None:
         """Make the lots in `states` visible again now (stopping, or giving up)."""
         for lot in self.inflight.withdraw(*states):
-            self.acks.set_visibility(lot.messages, 0, counter="released")
+            try:
+                self.acks.set_visibility(lot.messages, 0, counter="released")
+            except Exception as error:
+                if not is_fatal(error):
+                    raise
+                # Nothing to hand back to: they come back after their visibility timeout.
+                logger.warning("%s: cannot release messages: %s", self.name, describe(error))
+                return
 
     # -- heartbeat -------------------------------------------------------------------
 
@@ -390,7 +417,10 @@ class Worker:
             try:
                 for lot in self.inflight.to_extend():
                     self.acks.set_visibility(lot.messages, lot.extension, counter="extended")
-            except Exception:
+            except Exception as error:
+                if is_fatal(error):
+                    self._give_up(describe(error))
+                    return
                 self.stats.add("errors")
                 logger.exception("%s: heartbeat failed", self.name)
 

@@ -38,7 +38,7 @@ from botocore.retries.standard import (
     TransientRetryableChecker,
 )
 
-__all__ = ["EntryRetry", "describe", "error_code", "is_transient"]
+__all__ = ["EntryRetry", "describe", "error_code", "is_fatal", "is_transient"]
 
 T = TypeVar("T")
 
@@ -116,6 +116,13 @@ class EntryRetry:
             if not pending:
                 break
         return pending
+
+
+def is_fatal(error: BaseException) -> bool:
+    """True for an error no retry and no back-off can mend: the error's class says so
+    with `fatal = True` (the endpoint turned into another, empty local cloud). A
+    long-running consumer stops on it instead of retrying for ever."""
+    return bool(getattr(error, "fatal", False))
 
 
 def describe(error: BaseException) -> str:

@@ -10,8 +10,8 @@ every AWS call paid a new TCP connection and a new thread. waitress keeps connec
 alive and serves them from a thread pool; `transport` bounds bodies, connections and
 threads (256 concurrent long polls, 1,024 connections by default).
 
-Every request passes, outermost first: `guard` (only the user's own clients: Origin,
-Referer, Host, CORS), `instance` (every response names the instance), `precheck`
+Every request passes, outermost first: `instance` (every response names the instance),
+`guard` (only the user's own clients: Origin, Referer, Host, CORS), `precheck`
 (AWS's syntax checks and limits), `admin` (reset and health, and the gate that lets a
 reset run alone), `longpoll` (the long-poll budget), `faults` (injected latency and
 failures, when asked for), `failsafe` (exceptions from moto, classified), the state
@@ -212,9 +212,10 @@ class LocalCloud:
         app = self.long_polls = LongPollGate(app, self.limits.long_polls)
         app = self.admin = AdminEndpoints(app, reset=self.reset, health=self.health)
         app = self.checks = RequestChecks(app)
-        app = InstanceHeader(app, lambda: self.instance_id)
         app = self.guard = OriginGuard(app, self.policy)
-        return app
+        # Outermost: a refusal names the instance too, so a client reads the refusal,
+        # not a missing header.
+        return InstanceHeader(app, lambda: self.instance_id)
 
     def reset(self) -> None:
         """Every service back to empty, as after a restart (see `admin` for when it runs)."""

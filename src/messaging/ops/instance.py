@@ -12,9 +12,9 @@ AWS sends no such header, so against AWS nothing is ever remembered and nothing 
 checked: the application carries no `if local:` branch.
 
 `InstanceChangedError` is a `BotoCoreError`: every caller that handles AWS failures
-handles it (one line and a non-zero exit in the CLI). Known limit: a long-running
-worker that retries AWS failures keeps retrying (and logging this error) until it is
-stopped.
+handles it (one line and a non-zero exit in the CLI). It is also `fatal`
+(`messaging.core.retry.is_fatal`): a long-running consumer stops on it, exits non-zero
+and says why, instead of retrying against the empty cloud.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ INSTANCE_HEADER = "x-localcloud-instance"
 
 class InstanceChangedError(MessagingError, BotoCoreError):
     """The endpoint now serves another local cloud than the one this client started with."""
+
+    fatal = True  # no retry mends it: see `messaging.core.retry.is_fatal`
 
     fmt = (
         "the local cloud at {endpoint} restarted as a new, empty instance ({now}; this "

@@ -45,7 +45,7 @@ from typing import Any, Final, Generic, TypedDict, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from messaging.core.retry import EntryRetry, describe, error_code, is_transient
+from messaging.core.retry import EntryRetry, describe, error_code, is_fatal, is_transient
 from messaging.store.types import CommitFailure, Outcome, UnitOfWork, UnitResult
 
 __all__ = ["MAX_TRANSACTION_ITEMS", "IdempotentStore", "OutlineOptions", "is_dependency_failure"]
@@ -211,7 +211,9 @@ class IdempotentStore(ABC, Generic[P]):
         if not open_units:
             return
         if is_dependency_failure(error):
-            failure = CommitFailure(f"store unavailable: {describe(error)}", dependency=True)
+            failure = CommitFailure(
+                f"store unavailable: {describe(error)}", dependency=True, fatal=is_fatal(error)
+            )
             for unit in open_units:
                 results[unit.index] = failure
             return

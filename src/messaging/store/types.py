@@ -28,11 +28,13 @@ class CommitFailure:
     `dependency` tells an outage from a fault of the unit: True when the store itself
     failed (throttled, unreachable, denied) and any unit would have failed the same way;
     False when this unit could not be stored (an item DynamoDB cannot hold, a store bug
-    that this unit alone triggers).
+    that this unit alone triggers). `fatal`: no retry can mend the failure
+    (`messaging.core.retry.is_fatal`), so a long-running consumer should stop.
     """
 
     reason: str
     dependency: bool
+    fatal: bool = False
 
 
 UnitResult: TypeAlias = Outcome | CommitFailure

@@ -14,7 +14,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from messaging.core.retry import EntryRetry, describe, error_code, is_transient
+from messaging.core.retry import EntryRetry, describe, error_code, is_fatal, is_transient
+from messaging.ops.instance import InstanceChangedError
 
 
 def client_error(code: str, status: int) -> ClientError:
@@ -120,3 +121,10 @@ def test_full_jitter_stays_under_the_capped_curve() -> None:
 def test_invalid_policies_are_refused(attempts: int, base: float, cap: float) -> None:
     with pytest.raises(ValueError, match=r"must be|needs"):
         EntryRetry(attempts=attempts, base=base, cap=cap)
+
+
+def test_only_an_error_marked_fatal_is_fatal() -> None:
+    gone = InstanceChangedError(endpoint="http://127.0.0.1:1", now="b", before="a")
+    assert is_fatal(gone)
+    assert not is_fatal(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
+    assert not is_fatal(ValueError("x"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from messaging.ops.stack import default_template_path
+from messaging.ops.stack.template import template_resources
 from tests.support.cfn import apply, change_set, changes
 
 if TYPE_CHECKING:
@@ -33,7 +34,8 @@ def test_a_create_lists_every_resource_as_add(cfn: CloudFormationClient) -> None
     described = change_set(cfn, "s", INFRA, {"NamePrefix": "c-"})
     assert described["Status"] == "CREATE_COMPLETE"
     assert {c["Action"] for c in changes(described).values()} == {"Add"}
-    assert len(described["Changes"]) == 19
+    listed = [c["ResourceChange"]["LogicalResourceId"] for c in described["Changes"]]
+    assert sorted(listed) == sorted(template_resources(INFRA))  # every one, once
 
 
 def test_a_parameter_change_shows_the_resources_it_modifies_and_why(
