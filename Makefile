@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CHECKOV_VENV := $(VENV)/tools/checkov
 TEMPLATE := src/messaging/infra/infra.yaml
 
-.PHONY: run test lint typecheck iac unit bench clean
+.PHONY: run test lint typecheck iac unit chaos bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ iac: $(STAMP) $(BIN)/checkov
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+## chaos: the chaos suite at full size, 10,000 events through faults and kills (about 3 minutes)
+chaos: $(STAMP)
+	MESSAGING_CHAOS_EVENTS=10000 $(BIN)/pytest -m chaos
 
 ## bench: every figure of the performance issue, in one run (about 4 minutes)
 bench: $(STAMP)
