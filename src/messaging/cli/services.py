@@ -33,6 +33,7 @@ from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
 from messaging.ops import stack, status
 from messaging.ops.aws import Aws
+from messaging.ops.functions import function_names
 from messaging.ops.redrive import RedriveError, redrive
 from messaging.ops.settings import Settings
 from messaging.producer import Producer
@@ -253,6 +254,36 @@ def consume(
         err.print("[yellow]Some events failed; they stay in the queue and will be retried.")
 
 
+def _functions_table(current: status.SystemStatus) -> Table:
+    """One row per Lambda-hosted service: its mapping, backlog, concurrency, invocations."""
+    table = Table(
+        "service", "function", "mapping", "backlog", "concurrency", "invocations", "errors",
+        "SQS requests", title="lambda", title_justify="left",
+    )  # fmt: skip
+
+    def shown(value: object) -> str:
+        return "-" if value is None else str(value)
+
+    for name, function in current.functions.items():
+        limit = function.maximum_concurrency
+        concurrency = shown(function.concurrency)
+        if function.peak_concurrency is not None:
+            concurrency += f" (peak {function.peak_concurrency}"
+            concurrency += f", max {limit})" if limit else ")"
+        requests = None if function.sqs_requests is None else sum(function.sqs_requests.values())
+        table.add_row(
+            name,
+            function.function,
+            shown(function.mapping_state),
+            str(current.queues[name].visible) if name in current.queues else "-",
+            concurrency,
+            shown(function.invocations),
+            shown(function.invocation_errors),
+            shown(requests),
+        )
+    return table
+
+
 @app.command("status")
 def show_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -270,7 +301,9 @@ def show_status(
     region: Region = None,
     profile: Profile = None,
 ) -> None:
-    """Queue depths (visible, in flight, DLQ), stored items per service, lake objects.
+    """Queue depths (visible, in flight, DLQ), stored items per service, lake objects,
+    and for services on Lambda their event source mapping (state, backlog, concurrency,
+    invocations, the mapping's SQS requests).
 
     Stored items are DescribeTable's ItemCount unless --exact: free and instant, but on
     AWS refreshed only about every six hours.
@@ -281,7 +314,9 @@ def show_status(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
     aws, outputs = _outputs(settings)
-    current = guard(lambda: status.gather(aws, outputs, exact=exact))
+    raw = guard(lambda: stack.read_outputs(aws.cloudformation(), settings.stack_name))
+    names = function_names(raw)
+    current = guard(lambda: status.gather(aws, outputs, exact=exact, functions=names))
     if as_json:
         sys.stdout.write(current.model_dump_json(indent=2) + "\n")
         return
@@ -297,6 +332,8 @@ def show_status(
             str(current.tables[name]),
         )
     out.print(table)
+    if current.functions:
+        out.print(_functions_table(current))
     counted = current.counted
     cost = f"; {counted.read_units:g} read units" if counted.method == "exact" else ""
     out.print(

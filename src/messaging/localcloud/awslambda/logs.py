@@ -32,7 +32,7 @@ from moto.logs.models import logs_backends
 from messaging.localcloud.awslambda.workers import Outcome
 from messaging.localcloud.state.gate import gate
 
-__all__ = ["billed_ms", "report_line", "write_invocation"]
+__all__ = ["billed_ms", "invocation_lines", "report_line", "write_lines"]
 
 
 def billed_ms(outcome: Outcome) -> int:
@@ -80,17 +80,3 @@ def write_lines(account_id: str, region: str, group: str, stream: str, lines: li
         if stream not in log_group.streams:
             log_group.create_log_stream(stream)
         backend.put_log_events(group, stream, events)
-
-
-def write_invocation(
-    account_id: str,
-    region: str,
-    function_name: str,
-    stream: str,
-    request_id: str,
-    outcome: Outcome,
-    memory_mb: int,
-    timeout_s: float,
-) -> None:
-    lines = invocation_lines(request_id, outcome, memory_mb, timeout_s)
-    write_lines(account_id, region, f"/aws/lambda/{function_name}", stream, lines)

@@ -94,7 +94,8 @@ def check_mapping(spec: dict[str, Any], current: dict[str, Any] | None = None) -
     for name in NOT_HONOURED:
         if spec.get(name) not in (None, [], {}):
             raise _invalid(f"{name} is not supported by the local cloud.")
-    batch = _int(merged, "BatchSize") or 10
+    batch = _int(merged, "BatchSize")
+    batch = 10 if batch is None else batch
     window = _int(merged, "MaximumBatchingWindowInSeconds") or 0
     if not 1 <= batch <= MAX_BATCH_SIZE:
         raise _invalid(f"BatchSize must be between 1 and {MAX_BATCH_SIZE}.")
