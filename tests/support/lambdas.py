@@ -9,7 +9,7 @@ __all__ = ["HANDLERS", "package"]
 
 # One module with every behaviour the tests need; each test picks its handler.
 HANDLERS = '''
-import json, os, sys, time
+import json, os, signal, sys, time
 import boto3
 
 INIT_PID = os.getpid()
@@ -35,8 +35,9 @@ def _marker(name):
     return os.path.join(os.environ["MARKER_DIR"], name)
 
 def store(event, context):
-    """Write each record to a table once (conditional put): the poison record raises,
-    `crash-once` kills the process the first time, `slow-once` outlives the timeout once."""
+    """Write each record to a table once (conditional put). A `poison` record is reported
+    failed; the first time, `crash-once` exits the process, `kill-once` SIGKILLs it and
+    `slow-once` outlives the timeout."""
     table = os.environ["TABLE"]
     ddb = boto3.client("dynamodb")
     failures = []
@@ -45,6 +46,9 @@ def store(event, context):
         if body.startswith("crash-once") and not os.path.exists(_marker(body)):
             open(_marker(body), "w").close()
             os._exit(9)
+        if body.startswith("kill-once") and not os.path.exists(_marker(body)):
+            open(_marker(body), "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
         if body.startswith("slow-once") and not os.path.exists(_marker(body)):
             open(_marker(body), "w").close()
             time.sleep(30)

@@ -241,8 +241,9 @@ class LocalLambdaBackend(LambdaBackend):
         self, function_name: str, qualifier: str, body: dict[str, Any]
     ) -> dict[str, Any] | None:
         function = self.get_function(function_name, qualifier)
-        current = function.get_configuration()
-        check_function({**current, "Code": {}, **body})
+        kept = ("Runtime", "Handler", "Timeout", "MemorySize", "Environment")
+        current = {k: v for k, v in function.get_configuration().items() if k in kept}
+        check_function({**current, **body})
         result = super().update_function_configuration(function_name, qualifier, body)
         if "LoggingConfig" in body:
             function.log_group = (body.get("LoggingConfig") or {}).get("LogGroup")  # type: ignore[attr-defined]
@@ -413,6 +414,8 @@ class LocalLambdaBackend(LambdaBackend):
         if not graceful:
             for runtime in runtimes:
                 runtime.kill_all()
+        for poller in pollers:
+            poller.signal()  # all at once: each ends its current wait or invocation
         for poller in pollers:
             poller.stop()
         for runtime in runtimes:

@@ -178,6 +178,10 @@ class MappingPoller:
             self._set_pollers()
             return True
 
+    def signal(self) -> None:
+        """Ask every poller to stop after its current wait or invocation."""
+        self._stop.set()
+
     def stop(self, timeout: float | None = None) -> None:
         """Stop polling; in-flight invocations finish (within `timeout` each)."""
         self._stop.set()
