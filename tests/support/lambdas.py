@@ -16,9 +16,11 @@ INIT_PID = os.getpid()
 
 def echo(event, context):
     print("echo", json.dumps(event))
+    prefixes = ("AWS_", "MESSAGING_", "LAMBDA_")
     return {"event": event, "pid": os.getpid(), "name": context.function_name,
-            "memory": context.memory_limit_in_mb, "remaining": context.get_remaining_time_in_millis(),
-            "env": {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "MESSAGING_", "LAMBDA_"))}}
+            "memory": context.memory_limit_in_mb,
+            "remaining": context.get_remaining_time_in_millis(),
+            "env": {k: v for k, v in os.environ.items() if k.startswith(prefixes)}}
 
 def boom(event, context):
     raise ValueError("boom for " + context.aws_request_id)

@@ -45,7 +45,8 @@ def test_a_warm_worker_answers_in_the_same_process_with_lambdas_context(
     assert worker.start() is None
     first = worker.invoke(_request({"n": 1}), timeout=5)
     second = worker.invoke(_request({"n": 2}), timeout=5)
-    assert first.ok and second.ok
+    assert first.ok
+    assert second.ok
     one, two = json.loads(first.payload or ""), json.loads(second.payload or "")
     assert one["pid"] == two["pid"] == worker.pid  # warm: the same environment
     assert one["name"] == "fn"
