@@ -1,0 +1,141 @@
+"""Functions, mappings and log groups from a template; `messaging status` and `logs` on them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from messaging.cli import app
+from messaging.localcloud.server import LocalCloud
+from messaging.ops import stack
+from messaging.ops.aws import Aws
+from messaging.ops.functions import function_status
+from tests.support import wait_for
+from tests.support.lambdas import package
+
+pytestmark = pytest.mark.integration
+
+TEMPLATE = """
+Parameters:
+  BatchSize: {Type: Number, Default: 10}
+  MaximumConcurrency: {Type: Number, Default: 2}
+  CodeBucket: {Type: String}
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  Logs:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub "/aws/lambda/${AWS::StackName}-orders", RetentionInDays: 7}
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: !Sub "${AWS::StackName}-q", VisibilityTimeout: 30}
+  Function:
+    Type: AWS::Lambda::Function
+    DependsOn: Logs
+    Properties:
+      FunctionName: !Sub "${AWS::StackName}-orders"
+      Runtime: python3.12
+      Handler: handlers.partial
+      Role: !GetAtt Role.Arn
+      Timeout: 5
+      Code: {S3Bucket: !Ref CodeBucket, S3Key: code.zip}
+      Environment: {Variables: {MESSAGING_SERVICE: orders}}
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Function
+      EventSourceArn: !GetAtt Queue.Arn
+      BatchSize: !Ref BatchSize
+      FunctionResponseTypes: [ReportBatchItemFailures]
+      ScalingConfig: {MaximumConcurrency: !Ref MaximumConcurrency}
+Outputs:
+  OrdersFunctionName: {Value: !Ref Function}
+  OrdersQueueUrl: {Value: !Ref Queue}
+"""
+
+
+def _settle(aws: Aws, name: str) -> str:
+    def done() -> str | None:
+        found = stack.describe_stack(aws.cloudformation(), name)
+        status = str(found["StackStatus"]) if found else "GONE"
+        return None if status.endswith("IN_PROGRESS") else status
+
+    return wait_for(done, timeout=30)
+
+
+def test_a_template_creates_updates_and_deletes_functions_and_mappings(
+    cloud: LocalCloud, aws: Aws, name_prefix: str
+) -> None:
+    name = f"{name_prefix}lambda"
+    s3 = aws.s3()
+    bucket = f"{name_prefix}lambda-code"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="code.zip", Body=package())
+    cfn = aws.cloudformation()
+    parameters = [
+        {"ParameterKey": "CodeBucket", "ParameterValue": bucket},
+        {"ParameterKey": "BatchSize", "ParameterValue": "10"},
+    ]
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=TEMPLATE,
+        Parameters=parameters,
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert _settle(aws, name) == "CREATE_COMPLETE", stack.stack_events(cfn, name)
+    outputs = stack.read_outputs(cfn, name)
+    function = outputs["OrdersFunctionName"]
+    aws.sqs().send_message(QueueUrl=outputs["OrdersQueueUrl"], MessageBody="ok-1")
+    status = wait_for(lambda: (s := function_status(aws, function)).invocations and s)
+    assert status.mapping_state == "Enabled"
+    assert (status.batch_size, status.maximum_concurrency) == (10, 2)
+    assert status.sqs_requests is not None
+    assert status.sqs_requests["ReceiveMessage"] >= 1
+    groups = aws.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")
+    assert groups["logGroups"][0]["retentionInDays"] == 7  # the template's group is used
+
+    result = CliRunner().invoke(
+        app, ["logs", "orders", "--stack-name", name, "--endpoint-url", cloud.endpoint_url]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(" START RequestId: " in line for line in lines)
+    assert any(" batch 1" in line for line in lines)
+    assert any(" REPORT RequestId: " in line and "Billed Duration" in line for line in lines)
+
+    parameters[1]["ParameterValue"] = "5"
+    cfn.update_stack(
+        StackName=name,
+        TemplateBody=TEMPLATE,
+        Parameters=parameters,
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    assert _settle(aws, name) == "UPDATE_COMPLETE", stack.stack_events(cfn, name)
+    assert function_status(aws, function).batch_size == 5
+
+    cfn.delete_stack(StackName=name)
+    _settle(aws, name)
+    listed = aws.client("lambda").list_event_source_mappings(FunctionName=function)
+    assert listed["EventSourceMappings"] == []
+
+
+def test_logs_says_what_to_do_when_the_service_is_not_on_lambda(
+    cloud: LocalCloud, aws: Aws, name_prefix: str
+) -> None:
+    name = f"{name_prefix}nolambda"
+    body = json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}})
+    aws.cloudformation().create_stack(StackName=name, TemplateBody=body)
+    assert _settle(aws, name) == "CREATE_COMPLETE"
+    result = CliRunner().invoke(
+        app, ["logs", "orders", "--stack-name", name, "--endpoint-url", cloud.endpoint_url]
+    )
+    assert result.exit_code == 1
+    assert "has no output OrdersFunctionName" in result.output
+    assert "Traceback" not in result.output
