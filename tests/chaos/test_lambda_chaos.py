@@ -9,26 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from messaging.localcloud.awslambda.backend import installed_backends
 from messaging.localcloud.server import LocalCloud
 from tests.support import wait_for
-from tests.support.lambdas import package
+from tests.support.lambdas import client, package
 
 pytestmark = pytest.mark.chaos
-
-
-def _client(cloud: LocalCloud, service: str) -> Any:
-    key, secret = cloud.placeholder_credentials
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=cloud.endpoint_url,
-        region_name=cloud.region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
 
 
 def _count(sqs: Any, url: str) -> int:
@@ -44,7 +32,7 @@ def _count(sqs: Any, url: str) -> int:
 def test_crashes_kills_timeouts_and_poison_lose_nothing_and_apply_nothing_twice(
     cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    sqs, ddb, iam, lam = (_client(cloud, s) for s in ("sqs", "dynamodb", "iam", "lambda"))
+    sqs, ddb, iam, lam = (client(cloud, s) for s in ("sqs", "dynamodb", "iam", "lambda"))
     ddb.create_table(
         TableName="chaos-lambda-store",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -96,7 +84,7 @@ def test_crashes_kills_timeouts_and_poison_lose_nothing_and_apply_nothing_twice(
     assert found.stats.document()["InvocationErrors"] >= 3  # exit, SIGKILL, timeout
     lines = [
         e["message"]
-        for e in _client(cloud, "logs").filter_log_events(logGroupName="/aws/lambda/chaos-store")[
+        for e in client(cloud, "logs").filter_log_events(logGroupName="/aws/lambda/chaos-store")[
             "events"
         ]
     ]

@@ -9,35 +9,21 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from messaging.localcloud.awslambda.backend import LocalLambdaBackend, installed_backends
 from messaging.localcloud.server import LocalCloud
 from tests.support import wait_for
-from tests.support.lambdas import package
+from tests.support.lambdas import client, package
 
 pytestmark = pytest.mark.integration
 
 _names = itertools.count(1)
 
 
-def _client(cloud: LocalCloud, service: str, **config: Any) -> Any:
-    key, secret = cloud.placeholder_credentials
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=cloud.endpoint_url,
-        region_name=cloud.region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(**config),
-    )
-
-
 @pytest.fixture(scope="module")
 def clients(cloud: LocalCloud) -> dict[str, Any]:
-    return {s: _client(cloud, s) for s in ("lambda", "sqs", "logs", "iam")}
+    return {s: client(cloud, s) for s in ("lambda", "sqs", "logs", "iam")}
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +167,7 @@ def test_reserved_concurrency_throttles_synchronous_invokes(
 ) -> None:
     name = make_function("sleepy", Timeout=10)
     clients["lambda"].put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
-    once = _client(cloud, "lambda", retries={"total_max_attempts": 1})
+    once = client(cloud, "lambda", retries={"total_max_attempts": 1})
     first = threading.Thread(
         target=lambda: once.invoke(FunctionName=name, Payload=b'{"seconds": 1}'), daemon=True
     )

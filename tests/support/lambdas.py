@@ -4,8 +4,29 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["HANDLERS", "package"]
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from messaging.localcloud.server import LocalCloud
+
+__all__ = ["HANDLERS", "client", "package"]
+
+
+def client(cloud: LocalCloud, service: str, **config: Any) -> Any:
+    """A boto3 client of the in-process local cloud (`config`: botocore Config options)."""
+    key, secret = cloud.placeholder_credentials
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=cloud.endpoint_url,
+        region_name=cloud.region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(**config),
+    )
+
 
 # One module with every behaviour the tests need; each test picks its handler.
 HANDLERS = '''

@@ -23,6 +23,8 @@ import base64
 import json
 import logging
 import threading
+import weakref
+from collections import defaultdict
 from typing import Any, ClassVar
 
 from moto.awslambda.exceptions import (
@@ -120,6 +122,24 @@ def check_function(spec: dict[str, Any]) -> None:
         )
 
 
+def _plain_storage(storage: Any) -> tuple[type, dict[str, Any]]:
+    fields = dict(vars(storage))
+    fields["_arns"] = dict(fields.get("_arns", {}))
+    if "_aliases" in fields:
+        fields["_aliases"] = dict(fields["_aliases"])
+    return type(storage), fields
+
+
+def _storage(saved: tuple[type, dict[str, Any]]) -> Any:
+    kind, fields = saved
+    storage = kind.__new__(kind)
+    fields["_arns"] = weakref.WeakValueDictionary(fields["_arns"])
+    if "_aliases" in fields:
+        fields["_aliases"] = defaultdict(dict, fields["_aliases"])
+    storage.__dict__.update(fields)
+    return storage
+
+
 class _Outside:
     """What `gate.parked` re-acquires: nothing (an invocation holds no queue lock)."""
 
@@ -173,9 +193,16 @@ class LocalLambdaBackend(LambdaBackend):
         self._runtime_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in self._RUNTIME}
+        state = {k: v for k, v in self.__dict__.items() if k not in self._RUNTIME}
+        # moto's function and layer storages hold a WeakValueDictionary and a
+        # defaultdict of a lambda, which do not pickle: saved as plain dicts.
+        state["_lambdas"] = _plain_storage(self._lambdas)
+        state["_layers"] = _plain_storage(self._layers)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state["_lambdas"] = _storage(state["_lambdas"])
+        state["_layers"] = _storage(state["_layers"])
         self.__dict__.update(state)
         self._init_runtime()
 
