@@ -132,7 +132,7 @@ def _plain_storage(storage: Any) -> tuple[type, dict[str, Any]]:
 
 def _storage(saved: tuple[type, dict[str, Any]]) -> Any:
     kind, fields = saved
-    storage = object.__new__(kind)
+    storage: Any = object.__new__(kind)
     fields["_arns"] = weakref.WeakValueDictionary(fields["_arns"])
     if "_aliases" in fields:
         fields["_aliases"] = defaultdict(dict, fields["_aliases"])
