@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import threading
 
 import pytest
 from moto.awslambda.models import lambda_backends
@@ -38,6 +40,33 @@ def test_functions_and_mappings_survive_a_snapshot_and_polling_resumes() -> None
     assert found is not None
     assert restored.get_function("f").function_arn == found.function_arn
     assert mapping.uuid in restored._pollers  # after_restore started its poller again
+
+
+def test_a_reset_stops_every_poller_and_ends_every_worker_process() -> None:
+    role = iam_backends[ACCOUNT]["aws"].create_role("r", "{}", "/", None, "", [], None)
+    queue = sqs_backends[ACCOUNT][REGION].create_queue("q")
+    backend = _backend()
+    code = {"ZipFile": base64.b64encode(package())}
+    spec = {"FunctionName": "f", "Runtime": "python3.12", "Role": role.arn}
+    backend.create_function({**spec, "Handler": "handlers.echo", "Code": code})
+    answer = backend.invoke("f", None, b'{"n": 1}', {}, {})
+    assert answer is not None
+    assert json.loads(answer)["event"] == {"n": 1}
+    workers = backend.runtime_of("f").workers()
+    assert workers  # the warm worker that answered
+    mapping = backend.create_event_source_mapping(
+        {"FunctionName": "f", "EventSourceArn": queue.queue_arn}
+    )
+    name = f"lambda-esm-{mapping.uuid[:8]}"
+    pollers = [t for t in threading.enumerate() if t.name == name]
+    assert pollers
+
+    backend.reset()
+
+    assert not any(worker.alive for worker in workers)
+    assert not any(thread.is_alive() for thread in pollers)
+    assert backend.list_functions() == []
+    assert backend.queue_mapping(mapping.uuid) is None
 
 
 @pytest.mark.parametrize(
