@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from messaging.cli import app
 from messaging.localcloud.server import LocalCloud
 from messaging.ops import stack
 from messaging.ops.aws import Aws
-from messaging.ops.functions import FunctionStatus, function_status
+from messaging.ops.functions import FunctionStatus, function_status, log_events
 from tests.support import wait_for
 from tests.support.lambdas import package
 
@@ -115,6 +117,23 @@ def test_a_template_creates_updates_and_deletes_functions_and_mappings(
     assert any(" START RequestId: " in line for line in lines)
     assert any(" batch 1" in line for line in lines)
     assert any(" REPORT RequestId: " in line and "Billed Duration" in line for line in lines)
+
+    # --follow: what was there, then a line that arrives while it waits, each once.
+    before = [e.message for e in log_events(aws, function, since_ms=0)]
+    group, stop, pauses = f"/aws/lambda/{function}", threading.Event(), []
+
+    def pause(seconds: float) -> None:  # the first pause sees a new line; the next, Ctrl-C
+        pauses.append(seconds)
+        if len(pauses) > 1:
+            stop.set()
+            return
+        logs = aws.client("logs")
+        logs.create_log_stream(logGroupName=group, logStreamName="later")
+        event = {"timestamp": int(time.time() * 1000), "message": "a later line"}
+        logs.put_log_events(logGroupName=group, logStreamName="later", logEvents=[event])
+
+    followed = log_events(aws, function, since_ms=0, follow=True, stop=stop, sleep=pause)
+    assert [e.message for e in followed] == [*before, "a later line"]
 
     parameters[1]["ParameterValue"] = "5"
     cfn.update_stack(
