@@ -58,9 +58,27 @@ Resources:
       BatchSize: !Ref BatchSize
       FunctionResponseTypes: [ReportBatchItemFailures]
       ScalingConfig: {MaximumConcurrency: !Ref MaximumConcurrency}
+  # What `messaging status` reads besides the function: one queue and one table stand
+  # in for both services (and the DLQs), so the contract's outputs all resolve.
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
+  Lake:
+    Type: AWS::S3::Bucket
 Outputs:
   OrdersFunctionName: {Value: !Ref Function}
   OrdersQueueUrl: {Value: !Ref Queue}
+  PaymentsQueueUrl: {Value: !Ref Queue}
+  OrdersDlqUrl: {Value: !Ref Queue}
+  PaymentsDlqUrl: {Value: !Ref Queue}
+  OrdersTableName: {Value: !Ref Table}
+  PaymentsTableName: {Value: !Ref Table}
+  LakeBucketName: {Value: !Ref Lake}
+  TopicArn: {Value: not-read-by-status}
+  DeliveryStreamName: {Value: not-read-by-status}
 """
 
 
@@ -71,6 +89,57 @@ def _settle(aws: Aws, name: str) -> str:
         return None if status.endswith("IN_PROGRESS") else status
 
     return wait_for(done, timeout=30)
+
+
+def _status_shows_the_mapping(where: list[str], function: str) -> None:
+    """`messaging status`: the function's row, and its figures in --json."""
+    result = CliRunner().invoke(app, ["status", "--json", *where])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)["functions"]
+    assert list(shown) == ["orders"]  # the stack runs only orders on Lambda
+    assert shown["orders"]["function"] == function
+    assert shown["orders"]["mapping_state"] == "Enabled"
+    assert shown["orders"]["invocations"] >= 1
+    assert shown["orders"]["sqs_requests"]["ReceiveMessage"] >= 1
+    table = CliRunner().invoke(app, ["status", *where])
+    assert table.exit_code == 0, table.output
+    rows = {
+        cells[0]: cells[1:]
+        for line in table.output.splitlines()
+        if len(cells := [cell.strip() for cell in line.split("│")[1:-1]]) == 2
+    }
+    assert rows["function"] == [function]
+    assert rows["mapping"] == ["Enabled"]
+    assert rows["backlog"] == ["0"]  # nothing waits in its queue
+    assert rows["concurrency now/peak/max"][0] in {"0/1/2", "1/1/2"}  # one message, max 2
+    assert int(rows["invocations"][0]) >= 1
+
+
+def _logs_are_readable(aws: Aws, where: list[str], function: str) -> None:
+    """`messaging logs`: START, output, REPORT; --follow adds each new line once."""
+    result = CliRunner().invoke(app, ["logs", "orders", *where])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(" START RequestId: " in line for line in lines)
+    assert any(" batch 1" in line for line in lines)
+    assert any(" REPORT RequestId: " in line and "Billed Duration" in line for line in lines)
+
+    # --follow: what was there, then a line that arrives while it waits, each once.
+    before = [e.message for e in log_events(aws, function, since_ms=0)]
+    group, stop, pauses = f"/aws/lambda/{function}", threading.Event(), []
+
+    def pause(seconds: float) -> None:  # the first pause sees a new line; the next, Ctrl-C
+        pauses.append(seconds)
+        if len(pauses) > 1:
+            stop.set()
+            return
+        logs = aws.client("logs")
+        logs.create_log_stream(logGroupName=group, logStreamName="later")
+        event = {"timestamp": int(time.time() * 1000), "message": "a later line"}
+        logs.put_log_events(logGroupName=group, logStreamName="later", logEvents=[event])
+
+    followed = log_events(aws, function, since_ms=0, follow=True, stop=stop, sleep=pause)
+    assert [e.message for e in followed] == [*before, "a later line"]
 
 
 def test_a_template_creates_updates_and_deletes_functions_and_mappings(
@@ -109,31 +178,9 @@ def test_a_template_creates_updates_and_deletes_functions_and_mappings(
     groups = aws.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")
     assert groups["logGroups"][0]["retentionInDays"] == 7  # the template's group is used
 
-    result = CliRunner().invoke(
-        app, ["logs", "orders", "--stack-name", name, "--endpoint-url", cloud.endpoint_url]
-    )
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert any(" START RequestId: " in line for line in lines)
-    assert any(" batch 1" in line for line in lines)
-    assert any(" REPORT RequestId: " in line and "Billed Duration" in line for line in lines)
-
-    # --follow: what was there, then a line that arrives while it waits, each once.
-    before = [e.message for e in log_events(aws, function, since_ms=0)]
-    group, stop, pauses = f"/aws/lambda/{function}", threading.Event(), []
-
-    def pause(seconds: float) -> None:  # the first pause sees a new line; the next, Ctrl-C
-        pauses.append(seconds)
-        if len(pauses) > 1:
-            stop.set()
-            return
-        logs = aws.client("logs")
-        logs.create_log_stream(logGroupName=group, logStreamName="later")
-        event = {"timestamp": int(time.time() * 1000), "message": "a later line"}
-        logs.put_log_events(logGroupName=group, logStreamName="later", logEvents=[event])
-
-    followed = log_events(aws, function, since_ms=0, follow=True, stop=stop, sleep=pause)
-    assert [e.message for e in followed] == [*before, "a later line"]
+    where = ["--stack-name", name, "--endpoint-url", cloud.endpoint_url]
+    _status_shows_the_mapping(where, function)
+    _logs_are_readable(aws, where, function)
 
     parameters[1]["ParameterValue"] = "5"
     cfn.update_stack(

@@ -255,32 +255,36 @@ def consume(
 
 
 def _functions_table(current: status.SystemStatus) -> Table:
-    """One row per Lambda-hosted service: its mapping, backlog, concurrency, invocations."""
-    table = Table(
-        "service", "function", "mapping", "backlog", "concurrency", "invocations", "errors",
-        "SQS requests", title="lambda", title_justify="left",
-    )  # fmt: skip
+    """Per Lambda-hosted service (a column each, so 80 columns fit): its function, its
+    mapping's state, backlog, concurrency, invocations, errors and SQS requests."""
 
     def shown(value: object) -> str:
         return "-" if value is None else str(value)
 
+    table = Table("", *current.functions, title="lambda", title_justify="left")
+    rows: dict[str, list[str]] = {
+        "function": [],
+        "mapping": [],
+        "backlog": [],
+        "concurrency now/peak/max": [],
+        "invocations": [],
+        "errors": [],
+        "SQS requests": [],
+    }
     for name, function in current.functions.items():
-        limit = function.maximum_concurrency
-        concurrency = shown(function.concurrency)
-        if function.peak_concurrency is not None:
-            concurrency += f" (peak {function.peak_concurrency}"
-            concurrency += f", max {limit})" if limit else ")"
+        limits = (function.concurrency, function.peak_concurrency, function.maximum_concurrency)
         requests = None if function.sqs_requests is None else sum(function.sqs_requests.values())
-        table.add_row(
-            name,
-            function.function,
-            shown(function.mapping_state),
-            str(current.queues[name].visible) if name in current.queues else "-",
-            concurrency,
-            shown(function.invocations),
-            shown(function.invocation_errors),
-            shown(requests),
+        rows["function"].append(function.function)
+        rows["mapping"].append(shown(function.mapping_state))
+        rows["backlog"].append(
+            shown(current.queues[name].visible if name in current.queues else None)
         )
+        rows["concurrency now/peak/max"].append("/".join(shown(v) for v in limits))
+        rows["invocations"].append(shown(function.invocations))
+        rows["errors"].append(shown(function.invocation_errors))
+        rows["SQS requests"].append(shown(requests))
+    for label, values in rows.items():
+        table.add_row(label, *values)
     return table
 
 
