@@ -39,6 +39,7 @@ __all__ = [
     "function_names",
     "function_status",
     "log_events",
+    "mapping_requests",
 ]
 
 FUNCTION_OUTPUTS: Mapping[str, str] = {
@@ -127,6 +128,17 @@ def function_status(aws: Aws, function: str) -> FunctionStatus:
         records=stats.get("Records"),
         sqs_requests=stats.get("SqsRequests"),
     )
+
+
+def mapping_requests(statuses: Mapping[str, FunctionStatus]) -> dict[str, int]:
+    """The SQS requests each service's mapping made, as `<service> mapping` -> count, for
+    a run's requests per event (the polling is requests, though AWS does not bill it).
+    A function whose figures are unknown (AWS) is left out, not counted as zero."""
+    return {
+        f"{service} mapping": sum(found.sqs_requests.values())
+        for service, found in statuses.items()
+        if found.sqs_requests is not None
+    }
 
 
 class LogEvent(BaseModel):

@@ -26,7 +26,12 @@ from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
 from messaging.ops import stack, status
 from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
-from messaging.ops.functions import FunctionStatus, function_names, function_status
+from messaging.ops.functions import (
+    FunctionStatus,
+    function_names,
+    function_status,
+    mapping_requests,
+)
 from messaging.ops.settings import Settings
 from messaging.producer import Producer, ProducerStats
 from messaging.producer.fakes import ConsumerFactory
@@ -333,8 +338,12 @@ class Simulation:
         }
         summary = lake.summarize(lake_scan.objects)
         requests = {role: aws.requests.total for role, aws in self._sessions.items()}
+        functions = {s: function_status(control, f) for s, f in self._functions.items()}
+        requests.update(mapping_requests(functions))  # Lambda's polling is requests too
         produced = max(len(ids), 1)
-        pipeline = requests.get("producer", 0) + sum(requests.get(n, 0) for n in SERVICES)
+        pipeline = requests.get("producer", 0) + sum(
+            requests.get(n, 0) + requests.get(f"{n} mapping", 0) for n in SERVICES
+        )
         return Report(
             produced=len(ids),
             publish_failed=producer.failed,
