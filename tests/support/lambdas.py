@@ -97,6 +97,11 @@ def invalid(event, context):
 def slow_batch(event, context):
     time.sleep(0.3)
     return {"batchItemFailures": []}
+
+def napping_batch(event, context):
+    """Long enough for a test to stop the cloud while the batch is in flight."""
+    time.sleep(1.5)
+    return {"batchItemFailures": []}
 '''
 
 

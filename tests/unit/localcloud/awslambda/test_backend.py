@@ -11,6 +11,7 @@ from moto.sqs.models import sqs_backends
 
 from messaging.localcloud.awslambda.backend import LocalLambdaBackend, check_function
 from messaging.localcloud.state import snapshot
+from tests.support import wait_for
 from tests.support.lambdas import package
 from tests.support.moto_state import ACCOUNT, REGION
 
@@ -67,6 +68,29 @@ def test_a_reset_stops_every_poller_and_ends_every_worker_process() -> None:
     assert not any(thread.is_alive() for thread in pollers)
     assert backend.list_functions() == []
     assert backend.queue_mapping(mapping.uuid) is None
+
+
+def test_a_graceful_shutdown_lets_the_batch_in_flight_finish_and_be_deleted() -> None:
+    role = iam_backends[ACCOUNT]["aws"].create_role("r", "{}", "/", None, "", [], None)
+    sqs = sqs_backends[ACCOUNT][REGION]
+    queue = sqs.create_queue("q")
+    sqs.send_message("q", "in flight when the cloud stops")
+    backend = _backend()
+    code = {"ZipFile": base64.b64encode(package())}
+    spec = {"FunctionName": "f", "Runtime": "python3.12", "Role": role.arn}
+    backend.create_function({**spec, "Handler": "handlers.napping_batch", "Code": code})
+    backend.create_event_source_mapping({"FunctionName": "f", "EventSourceArn": queue.queue_arn})
+    runtime = backend.runtime_of("f")
+    wait_for(lambda: runtime.in_flight == 1, timeout=20)
+
+    backend.shutdown()  # graceful, as when `messaging up` stops
+
+    assert runtime.in_flight == 0
+    assert (
+        queue.approximate_number_of_messages,
+        queue.approximate_number_of_messages_not_visible,
+    ) == (0, 0)
+    assert not runtime.workers()  # and its process ended
 
 
 @pytest.mark.parametrize(
