@@ -6,7 +6,7 @@ import base64
 import itertools
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +24,16 @@ _names = itertools.count(1)
 @pytest.fixture(scope="module")
 def clients(cloud: LocalCloud) -> dict[str, Any]:
     return {s: client(cloud, s) for s in ("lambda", "sqs", "logs", "iam")}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_pollers_left(clients: dict[str, Any]) -> Iterator[None]:
+    """The session's cloud serves later modules: this module's mappings stop polling."""
+    yield
+    for page in clients["lambda"].get_paginator("list_event_source_mappings").paginate():
+        for mapping in page["EventSourceMappings"]:
+            if mapping["FunctionArn"].rsplit(":", 1)[-1].startswith("fn-"):
+                clients["lambda"].delete_event_source_mapping(UUID=mapping["UUID"])
 
 
 @pytest.fixture(scope="module")
