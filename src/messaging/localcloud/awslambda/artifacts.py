@@ -8,11 +8,11 @@ updated. The package is unpacked once per code hash into a directory of this pro
 
 What differs from Lambda: a package built for the Lambda platform holds compiled wheels
 for Amazon Linux and Lambda's Python, which this machine may not run. Worker processes
-put the unpacked package first on `sys.path`, so the function's own pure-Python code
-(the `messaging` package, the handler) is the package's; third-party packages the
-package does not hold, or holds for another platform, come from the local cloud's
-environment behind it. A package whose compiled modules shadow working ones can
-therefore fail to import locally while working on AWS.
+(`bootstrap.arrange_imports`) import the package's own `messaging` from it, ahead of
+everything; every other top-level name comes from the local cloud's environment first,
+and from the package only when that environment lacks it (the handler's own modules).
+So the package's third-party dependencies run as the local cloud's versions, which can
+differ from the ones deployed to AWS.
 """
 
 from __future__ import annotations

@@ -1,12 +1,20 @@
 """The Python runtime inside one local Lambda worker process (an execution environment).
 
 Run as a script (`python -I -u bootstrap.py CODE_DIR HANDLER`), never imported by the
-local cloud: so the `messaging` package of the function's own artifact, first on
-`sys.path`, is the one the handler imports, not the local cloud's. Standard library only.
+local cloud, so the process imports nothing of ours before the handler. Standard library
+only.
+
+Where imports come from (what differs from Lambda, where CODE_DIR is first on
+`sys.path`): the package's own `messaging` (pure Python) is imported from CODE_DIR,
+before anything else; every other top-level name comes from the local cloud's
+environment first and from CODE_DIR only if that environment lacks it (the handler's
+own modules, pure-Python extras). The package's third-party dependencies are wheels
+for Lambda's platform and Python, which this machine may not run: the local cloud's
+own versions of them are used instead.
 
 What it does, as Lambda's Python runtime does:
 
-- Init: puts CODE_DIR first on `sys.path`, resolves the handler string `module.function`
+- Init: arranges the imports (above), resolves the handler string `module.function`
   (the module may be dotted, or a path with `/`), imports the module (its top-level code
   is the init phase) and reports `{"ready": true}` with the init duration, or the
   runtime's error (`Runtime.ImportModuleError`, `Runtime.HandlerNotFound`,
@@ -26,6 +34,8 @@ and discards an environment whose invocation timed out.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import json
 import logging
 import os
@@ -34,9 +44,10 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO, cast
 
-__all__ = ["Context", "main"]
+__all__ = ["OWN_PACKAGES", "Context", "arrange_imports", "main"]
 
 
 class Context:
@@ -164,6 +175,31 @@ def _invoke(function: Callable[..., Any], request: dict[str, Any]) -> dict[str, 
     return {"ok": True, "payload": payload}
 
 
+OWN_PACKAGES = frozenset({"messaging"})  # imported from the package, never the cloud's
+
+
+class _OwnPackages(importlib.abc.MetaPathFinder):
+    """Finds the package's own top-level packages in CODE_DIR, ahead of `sys.path`
+    (their submodules then follow the package's `__path__`)."""
+
+    def __init__(self, code_dir: str) -> None:
+        self._code_dir = code_dir
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname not in OWN_PACKAGES:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, [self._code_dir])
+
+
+def arrange_imports(code_dir: str) -> None:
+    """The package's own `messaging` first; everything else the environment's, then
+    CODE_DIR's. The script's directory (`-I` puts it first) is no place to import from."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    sys.path.append(code_dir)
+    sys.meta_path.insert(0, _OwnPackages(code_dir))
+
+
 def main(argv: list[str]) -> int:
     code_dir, handler = argv[1], argv[2]
     # The protocol keeps the original pipes; the function's stdout goes to the log.
@@ -171,7 +207,7 @@ def main(argv: list[str]) -> int:
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     os.dup2(2, 1)
-    sys.path.insert(0, code_dir)
+    arrange_imports(code_dir)
     os.chdir(code_dir)
     _configure_logging()
     started = time.monotonic()

@@ -111,3 +111,35 @@ def test_a_handler_that_cannot_load_fails_the_init_with_the_runtimes_error(
     assert outcome.error is not None
     assert outcome.error["errorType"] == error_type
     assert message in outcome.error["errorMessage"]
+
+
+def test_the_packages_own_messaging_comes_first_and_libraries_from_the_cloud(
+    tmp_path: Path, workers: list[Worker]
+) -> None:
+    """The package's pure-Python `messaging` shadows the local cloud's; a dependency it
+    holds built for Lambda's platform (here: one that cannot import) does not shadow
+    the cloud's; what the cloud lacks comes from the package."""
+    (tmp_path / "messaging").mkdir()
+    (tmp_path / "messaging" / "__init__.py").write_text("FROM_THE_PACKAGE = True\n")
+    (tmp_path / "messaging" / "own.py").write_text("WHERE = 'package'\n")
+    (tmp_path / "boto3").mkdir()
+    (tmp_path / "boto3" / "__init__.py").write_text("raise ImportError('built for Lambda')\n")
+    (tmp_path / "extra_only_here.py").write_text("HERE = True\n")
+    (tmp_path / "logs.py").write_text("OWN = True\n")  # a name the runtime's folder has
+    (tmp_path / "which.py").write_text(
+        "import boto3, extra_only_here, logs, messaging, messaging.own\n"
+        "def handler(event, context):\n"
+        "    return {'messaging': messaging.__file__, 'boto3': boto3.__file__,\n"
+        "            'marked': messaging.FROM_THE_PACKAGE, 'own': messaging.own.WHERE,\n"
+        "            'extra': extra_only_here.HERE, 'logs': logs.OWN}\n"
+    )
+    worker = _worker(tmp_path, "which.handler", workers)
+    assert worker.start() is None
+    answer = worker.invoke(_request({}), timeout=5)
+    assert answer.ok, answer
+    found = json.loads(answer.payload or "")
+    assert Path(found["messaging"]).parent == tmp_path / "messaging"
+    assert (found["marked"], found["own"], found["extra"], found["logs"]) == (
+        True, "package", True, True,
+    )  # fmt: skip
+    assert not Path(found["boto3"]).is_relative_to(tmp_path)  # the local cloud's boto3
