@@ -25,6 +25,7 @@ Parameters:
   BatchSize: {Type: Number, Default: 10}
   MaximumConcurrency: {Type: Number, Default: 2}
   CodeBucket: {Type: String}
+  Timeout: {Type: Number, Default: 5}
 Resources:
   Role:
     Type: AWS::IAM::Role
@@ -47,7 +48,7 @@ Resources:
       Runtime: python3.12
       Handler: handlers.partial
       Role: !GetAtt Role.Arn
-      Timeout: 5
+      Timeout: !Ref Timeout
       Code: {S3Bucket: !Ref CodeBucket, S3Key: code.zip}
       Environment: {Variables: {MESSAGING_SERVICE: orders}}
   Mapping:
@@ -183,6 +184,7 @@ def test_a_template_creates_updates_and_deletes_functions_and_mappings(
     _logs_are_readable(aws, where, function)
 
     parameters[1]["ParameterValue"] = "5"
+    parameters.append({"ParameterKey": "Timeout", "ParameterValue": "4"})  # in place
     cfn.update_stack(
         StackName=name,
         TemplateBody=TEMPLATE,
@@ -191,6 +193,8 @@ def test_a_template_creates_updates_and_deletes_functions_and_mappings(
     )
     assert _settle(aws, name) == "UPDATE_COMPLETE"
     assert function_status(aws, function).batch_size == 5
+    configuration = aws.client("lambda").get_function(FunctionName=function)["Configuration"]
+    assert configuration["Timeout"] == 4
 
     cfn.delete_stack(StackName=name)
     _settle(aws, name)

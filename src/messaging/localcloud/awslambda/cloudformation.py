@@ -26,6 +26,7 @@ __all__ = ["FunctionResource", "LogGroupResource", "MappingResource"]
 
 INTEGERS = ("MemorySize", "Timeout", "ReservedConcurrentExecutions", "BatchSize",
             "MaximumBatchingWindowInSeconds", "RetentionInDays")  # fmt: skip
+LATEST = "$LATEST"  # what a stack updates (moto reads "" as a version that does not exist)
 
 
 def _typed(properties: dict[str, Any]) -> dict[str, Any]:
@@ -116,8 +117,8 @@ class FunctionResource(LambdaFunction, CloudFormationModel):
         configuration.setdefault("Description", "")
         configuration.setdefault("Environment", {"Variables": {}})
         configuration.setdefault("LoggingConfig", {})
-        backend.update_function_configuration(name, "", configuration)
-        backend.update_function_code(name, "", _code(spec["Code"]))
+        backend.update_function_configuration(name, LATEST, configuration)
+        backend.update_function_code(name, LATEST, _code(spec["Code"]))
         if spec.get("ReservedConcurrentExecutions") is not None:
             backend.put_function_concurrency(name, str(spec["ReservedConcurrentExecutions"]))
         else:
