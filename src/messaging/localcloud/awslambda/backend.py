@@ -246,13 +246,18 @@ class LocalLambdaBackend(LambdaBackend):
     # -- functions --------------------------------------------------------------------
 
     def create_function(self, spec: dict[str, Any]) -> LambdaFunction:
-        check_function(spec)
+        # moto's checks first: AWS answers a malformed request (ValidationException)
+        # before saying what it cannot do; what the local cloud cannot run is refused after.
         function = super().create_function(spec)
         try:
+            check_function(spec)
             check_package(function.code_bytes)
         except PackageError as error:
             self._lambdas.del_function(function.function_name)
             raise _invalid(str(error)) from None
+        except LambdaClientError:
+            self._lambdas.del_function(function.function_name)
+            raise
         function.log_group = (spec.get("LoggingConfig") or {}).get("LogGroup")  # type: ignore[attr-defined]
         return function
 

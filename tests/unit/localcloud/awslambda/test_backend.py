@@ -93,6 +93,22 @@ def test_a_graceful_shutdown_lets_the_batch_in_flight_finish_and_be_deleted() ->
     assert not runtime.workers()  # and its process ended
 
 
+def test_a_malformed_request_is_answered_first_and_a_refused_function_is_not_kept() -> None:
+    from moto.awslambda.exceptions import InvalidParameterValueException, ValidationException
+
+    role = iam_backends[ACCOUNT]["aws"].create_role("r", "{}", "/", None, "", [], None)
+    backend = _backend()
+    image = {"ImageUri": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/x:1"}
+    malformed = {"FunctionName": "f", "Role": role.arn, "Architectures": ["foo"], "Code": image}
+    with pytest.raises(ValidationException, match="architectures"):  # AWS's answer, not ours
+        backend.create_function(malformed)
+    code = {"ZipFile": base64.b64encode(package())}
+    node = {"FunctionName": "f", "Role": role.arn, "Runtime": "nodejs20.x", "Handler": "h.f"}
+    with pytest.raises(InvalidParameterValueException, match="only Python runtimes"):
+        backend.create_function({**node, "Code": code})
+    assert backend.list_functions() == []
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
