@@ -9,12 +9,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
 from tests.support import wait_for
+from tests.support.lambdas import package
 from tests.support.processes import BIN, Running
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +83,9 @@ def aws_cli(endpoint: str, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
-def test_up_serves_the_whole_stack_and_flushes_on_sigterm(up: tuple[Running, str]) -> None:
+def test_up_serves_the_whole_stack_and_flushes_on_sigterm(
+    up: tuple[Running, str], tmp_path: Path
+) -> None:
     running, endpoint = up
     outputs = {
         o["OutputKey"]: o["OutputValue"]
@@ -145,7 +149,65 @@ def test_up_serves_the_whole_stack_and_flushes_on_sigterm(up: tuple[Running, str
     body = s3.get_object(Bucket=bucket, Key=contents[0]["Key"])["Body"].read().decode()
     assert body.splitlines() == bodies
 
+    workers = _lambda_runs_without_docker(endpoint, tmp_path)
+
     sns.publish(TopicArn=outputs["TopicArn"], Message='{"last": true}')
     running.process.send_signal(signal.SIGTERM)
     running.wait_line("Delivered 1 buffered Firehose records.")
     assert running.process.wait(timeout=30) == 0
+    wait_for(lambda: not any(_alive(pid) for pid in workers))  # no function process left
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _lambda_runs_without_docker(endpoint: str, tmp_path: Path) -> set[int]:
+    """A function invoked with the aws CLI and fed by an SQS mapping; its worker pids."""
+    iam, lam, sqs = (client(s, endpoint) for s in ("iam", "lambda", "sqs"))
+    role = iam.create_role(RoleName="e2e-fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam.create_function(
+        FunctionName="e2e-echo", Runtime="python3.12", Role=role, Handler="handlers.echo",
+        Code={"ZipFile": package()}, Timeout=5,
+    )  # fmt: skip
+    answer = tmp_path / "answer.json"
+    invoked = aws_cli(
+        endpoint, "lambda", "invoke", "--function-name", "e2e-echo",
+        "--payload", '{"test": "event"}', str(answer),
+    )  # fmt: skip
+    assert invoked["StatusCode"] == 200
+    echoed = json.loads(answer.read_text())
+    assert echoed["event"] == {"test": "event"}
+    assert echoed["env"]["AWS_ENDPOINT_URL"] == endpoint  # the function calls back here
+    queue = sqs.create_queue(QueueName="e2e-fn-q", Attributes={"VisibilityTimeout": "30"})
+    arn = sqs.get_queue_attributes(QueueUrl=queue["QueueUrl"], AttributeNames=["QueueArn"])
+    lam.create_event_source_mapping(
+        FunctionName="e2e-echo", EventSourceArn=arn["Attributes"]["QueueArn"]
+    )
+    sqs.send_message(QueueUrl=queue["QueueUrl"], MessageBody="for the mapping")
+
+    def drained() -> bool:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue["QueueUrl"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return bool(
+            attributes
+            == {
+                "ApproximateNumberOfMessages": "0",
+                "ApproximateNumberOfMessagesNotVisible": "0",
+            }
+        )
+
+    wait_for(drained)
+    events = aws_cli(
+        endpoint, "logs", "filter-log-events", "--log-group-name", "/aws/lambda/e2e-echo"
+    )
+    lines = [e["message"] for e in events["events"]]
+    assert sum(line.startswith("REPORT RequestId: ") for line in lines) == 2
+    assert any("for the mapping" in line for line in lines)  # the echo of the SQS batch
+    return {int(echoed["pid"])}

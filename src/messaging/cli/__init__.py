@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from messaging.cli import infra, lake, services, simulate
+from messaging.cli import functions, infra, lake, services, simulate
 from messaging.cli.common import app
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (infra, lake, services, simulate)  # importing them registers their commands on `app`
+_COMMANDS = (
+    functions,
+    infra,
+    lake,
+    services,
+    simulate,
+)  # importing them registers their commands on `app`
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
 from messaging.ops import stack, status
 from messaging.ops.aws import Aws
+from messaging.ops.functions import function_names
 from messaging.ops.redrive import RedriveError, redrive
 from messaging.ops.settings import Settings
 from messaging.producer import Producer
@@ -253,6 +254,40 @@ def consume(
         err.print("[yellow]Some events failed; they stay in the queue and will be retried.")
 
 
+def _functions_table(current: status.SystemStatus) -> Table:
+    """Per Lambda-hosted service (a column each, so 80 columns fit): its function, its
+    mapping's state, backlog, concurrency, invocations, errors and SQS requests."""
+
+    def shown(value: object) -> str:
+        return "-" if value is None else str(value)
+
+    table = Table("", *current.functions, title="lambda", title_justify="left")
+    rows: dict[str, list[str]] = {
+        "function": [],
+        "mapping": [],
+        "backlog": [],
+        "concurrency now/peak/max": [],
+        "invocations": [],
+        "errors": [],
+        "SQS requests": [],
+    }
+    for name, function in current.functions.items():
+        limits = (function.concurrency, function.peak_concurrency, function.maximum_concurrency)
+        requests = None if function.sqs_requests is None else sum(function.sqs_requests.values())
+        rows["function"].append(function.function)
+        rows["mapping"].append(shown(function.mapping_state))
+        rows["backlog"].append(
+            shown(current.queues[name].visible if name in current.queues else None)
+        )
+        rows["concurrency now/peak/max"].append("/".join(shown(v) for v in limits))
+        rows["invocations"].append(shown(function.invocations))
+        rows["errors"].append(shown(function.invocation_errors))
+        rows["SQS requests"].append(shown(requests))
+    for label, values in rows.items():
+        table.add_row(label, *values)
+    return table
+
+
 @app.command("status")
 def show_status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -270,7 +305,9 @@ def show_status(
     region: Region = None,
     profile: Profile = None,
 ) -> None:
-    """Queue depths (visible, in flight, DLQ), stored items per service, lake objects.
+    """Queue depths (visible, in flight, DLQ), stored items per service, lake objects,
+    and for services on Lambda their event source mapping (state, backlog, concurrency,
+    invocations, the mapping's SQS requests).
 
     Stored items are DescribeTable's ItemCount unless --exact: free and instant, but on
     AWS refreshed only about every six hours.
@@ -281,7 +318,9 @@ def show_status(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
     aws, outputs = _outputs(settings)
-    current = guard(lambda: status.gather(aws, outputs, exact=exact))
+    raw = guard(lambda: stack.read_outputs(aws.cloudformation(), settings.stack_name))
+    names = function_names(raw)
+    current = guard(lambda: status.gather(aws, outputs, exact=exact, functions=names))
     if as_json:
         sys.stdout.write(current.model_dump_json(indent=2) + "\n")
         return
@@ -297,6 +336,8 @@ def show_status(
             str(current.tables[name]),
         )
     out.print(table)
+    if current.functions:
+        out.print(_functions_table(current))
     counted = current.counted
     cost = f"; {counted.read_units:g} read units" if counted.method == "exact" else ""
     out.print(

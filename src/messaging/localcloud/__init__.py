@@ -12,6 +12,8 @@ in its docstring:
   (DLQ redrive), which moto lacks;
 - `dynamodb/`: transactions whose cost does not grow with the table, item building
   and condition checks without repeated work, and Scan pages that cost a page;
+- `awslambda/`: functions run in local worker processes, SQS event source mappings
+  polled with Lambda's semantics, invocation logs in CloudWatch Logs (moto needs Docker);
 - `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes;
 - `query_parser`: moto's query-protocol parsers (query, EC2), linear instead of quadratic;
@@ -35,7 +37,7 @@ __all__ = ["install"]
 def install() -> None:
     """Install every plug-in into moto. Idempotent; call before the first request."""
     # Imported on call: the plug-in modules import this package's submodules.
-    from messaging.localcloud import query_parser, request_path  # noqa: PLC0415
+    from messaging.localcloud import awslambda, query_parser, request_path  # noqa: PLC0415
     from messaging.localcloud.cloudformation import resources, stacks  # noqa: PLC0415
     from messaging.localcloud.dynamodb import requests, transactions  # noqa: PLC0415
     from messaging.localcloud.firehose import backend as firehose  # noqa: PLC0415
@@ -51,5 +53,6 @@ def install() -> None:
     policies.install()
     sns.install()
     firehose.install()
+    awslambda.install()
     stacks.install()
     resources.install()

@@ -2,7 +2,8 @@
 
 Why not `moto_server` or `ThreadedMotoServer` as they are: we must install the
 plug-ins before the first backend is built, run the Firehose flusher beside the HTTP
-server, and deliver every buffered record when the cloud stops.
+server, deliver every buffered record when the cloud stops, and stop Lambda's pollers
+and worker processes first (their in-flight invocations still need the server).
 
 Why waitress rather than werkzeug's development server (what moto uses): werkzeug closes
 the connection after every response ("Always close the connection" in `run_wsgi`), so
@@ -46,8 +47,9 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from messaging.errors import MessagingError
-from messaging.localcloud import install, tracking
+from messaging.localcloud import awslambda, install, tracking
 from messaging.localcloud.admin import HEALTH_PATH, AdminEndpoints
+from messaging.localcloud.awslambda import functions
 from messaging.localcloud.failsafe import Failsafe
 from messaging.localcloud.faults import FaultInjector, FaultPlan
 from messaging.localcloud.firehose.backend import BufferFlusher, FlushReport, timing
@@ -77,7 +79,10 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
 DEFAULT_REGION = "us-east-1"
 # The services the local cloud stands in for (what the template and the CLI use).
-SERVICES = ("cloudformation", "dynamodb", "firehose", "iam", "kms", "s3", "sns", "sqs", "sts")
+SERVICES = (
+    "cloudformation", "dynamodb", "firehose", "iam", "kms", "lambda", "logs", "s3", "sns",
+    "sqs", "sts",
+)  # fmt: skip
 # Placeholders: moto ignores signatures, but SDKs refuse to sign without credentials.
 PLACEHOLDER_KEY = "localcloud"
 
@@ -191,6 +196,7 @@ class LocalCloud:
         configure(self._server, self.limits)
         self._restore()
         self.port = int(self._server.effective_port)
+        functions.endpoint.url = self.endpoint_url  # where Lambda functions call back
         self._thread = threading.Thread(
             target=self._server.run, name="localcloud-http", daemon=True
         )
@@ -255,7 +261,10 @@ class LocalCloud:
         return self._flusher.flush_due()
 
     def stop(self) -> FlushReport:
-        """Stop serving, deliver every buffered Firehose record, then save the state."""
+        """Stop Lambda pollers and functions (in-flight invocations finish while the cloud
+        still serves them), stop serving, deliver every buffered Firehose record, then
+        save the state."""
+        awslambda.shutdown()
         if self._server is not None:
             # Workers first (a long poll may still be running), then every socket: the
             # listener, the trigger and the keep-alive connections, which ends the loop.

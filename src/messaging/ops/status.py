@@ -1,4 +1,5 @@
-"""What the system holds right now: queue depths, stored items, lake objects.
+"""What the system holds right now: queue depths, stored items, lake objects, and for
+services hosted on Lambda their event source mappings (`ops.functions`).
 
 Everything is found through the stack outputs, so the same code reads AWS or the
 local cloud.
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 
 from messaging import lake
 from messaging.core.services import SERVICES
+from messaging.ops.functions import FunctionStatus, function_status
 from messaging.ops.stack import StackOutputs
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from messaging.ops.aws import Aws
 
 __all__ = [
+    "FunctionStatus",
     "LakeStatus",
     "QueueStatus",
     "StoredCount",
@@ -70,6 +73,8 @@ class SystemStatus(BaseModel):
     tables: dict[str, int]
     counted: StoredCount
     lake: LakeStatus
+    # Services hosted on Lambda: their mapping (state, concurrency, invocations).
+    functions: dict[str, FunctionStatus] = {}
 
 
 def queue_depth(aws: Aws, queue_url: str) -> tuple[int, int]:
@@ -105,7 +110,14 @@ def count_items(dynamodb: DynamoDBClient, table: str, *, exact: bool) -> tuple[i
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def gather(aws: Aws, outputs: StackOutputs, *, exact: bool = False) -> SystemStatus:
+def gather(
+    aws: Aws,
+    outputs: StackOutputs,
+    *,
+    exact: bool = False,
+    functions: dict[str, str] | None = None,
+) -> SystemStatus:
+    """`functions`: service -> Lambda function name (`ops.functions.function_names`)."""
     values = outputs.model_dump()
     queues: dict[str, QueueStatus] = {}
     tables: dict[str, int] = {}
@@ -133,4 +145,7 @@ def gather(aws: Aws, outputs: StackOutputs, *, exact: bool = False) -> SystemSta
             read_units=read_units,
         ),
         lake=LakeStatus(objects=summary.objects, partitions=summary.partitions),
+        functions={
+            service: function_status(aws, name) for service, name in (functions or {}).items()
+        },
     )

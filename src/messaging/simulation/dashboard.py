@@ -57,4 +57,28 @@ def render(samples: Sequence[Sample], duration: float) -> RenderableType:
             f"{queue.in_flight:,}",
             dlq,
         )
-    return Group(header, table)
+    if not last.functions:
+        return Group(header, table)
+    return Group(header, table, _functions_table(last))
+
+
+def _functions_table(last: Sample) -> Table:
+    """Per Lambda-hosted service: its mapping's concurrency now (and peak) and its work."""
+
+    def shown(value: int | None) -> str:
+        return "-" if value is None else f"{value:,}"
+
+    table = Table(
+        "function", "concurrency", "peak", "invocations", "errors", "SQS requests", box=None
+    )
+    for name, function in last.functions.items():
+        requests = function.sqs_requests
+        table.add_row(
+            f"{name} ({function.function})",
+            shown(function.concurrency),
+            shown(function.peak_concurrency),
+            shown(function.invocations),
+            shown(function.invocation_errors),
+            shown(None if requests is None else sum(requests.values())),
+        )
+    return table

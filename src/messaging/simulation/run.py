@@ -26,6 +26,12 @@ from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
 from messaging.ops import stack, status
 from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
+from messaging.ops.functions import (
+    FunctionStatus,
+    function_names,
+    function_status,
+    mapping_requests,
+)
 from messaging.ops.settings import Settings
 from messaging.producer import Producer, ProducerStats
 from messaging.producer.fakes import ConsumerFactory
@@ -74,6 +80,8 @@ class Sample:
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     phase: str
+    # Services hosted on Lambda: their mapping's concurrency and invocations (local cloud).
+    functions: dict[str, FunctionStatus] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,6 +117,7 @@ class Simulation:
         self._credentials = placeholder_credentials
         self._sessions: dict[str, Aws] = {}
         self._phase = "deploying"
+        self._functions: dict[str, str] = {}  # service -> Lambda function (stack outputs)
 
     def _aws(self, role: str) -> Aws:
         """One session per role, so every request is attributed to who made it."""
@@ -197,6 +206,7 @@ class Simulation:
             "MiB, whichever comes first; after producing, the run waits up to "
             f"{self.buffer_interval + LAKE_GRACE} s for the lake"
         )
+        self._functions = function_names(stack.read_outputs(cfn, name))
         return stack.stack_outputs(cfn, name)
 
     def _produce(
@@ -290,6 +300,7 @@ class Simulation:
             latency_p50_ms=percentile(latencies, 50),
             latency_p95_ms=percentile(latencies, 95),
             phase=self._phase,
+            functions={s: function_status(aws, f) for s, f in self._functions.items()},
         )
         self.samples.append(sample)
         self.on_sample(sample)
@@ -327,8 +338,12 @@ class Simulation:
         }
         summary = lake.summarize(lake_scan.objects)
         requests = {role: aws.requests.total for role, aws in self._sessions.items()}
+        functions = {s: function_status(control, f) for s, f in self._functions.items()}
+        requests.update(mapping_requests(functions))  # Lambda's polling is requests too
         produced = max(len(ids), 1)
-        pipeline = requests.get("producer", 0) + sum(requests.get(n, 0) for n in SERVICES)
+        pipeline = requests.get("producer", 0) + sum(
+            requests.get(n, 0) + requests.get(f"{n} mapping", 0) for n in SERVICES
+        )
         return Report(
             produced=len(ids),
             publish_failed=producer.failed,

@@ -69,6 +69,16 @@ REQUIRES_RECREATION: dict[tuple[str, str], RequiresRecreation] = {
     ("AWS::KinesisFirehose::DeliveryStream", "MSKSourceConfiguration"): ALWAYS,
     ("AWS::KinesisFirehose::DeliveryStream", "DatabaseSourceConfiguration"): ALWAYS,
     ("AWS::KinesisFirehose::DeliveryStream", "DirectPutSourceConfiguration"): ALWAYS,
+    ("AWS::Lambda::Function", "FunctionName"): ALWAYS,
+    ("AWS::Lambda::Function", "PackageType"): ALWAYS,
+    ("AWS::Lambda::EventSourceMapping", "EventSourceArn"): ALWAYS,
+    ("AWS::Lambda::EventSourceMapping", "StartingPosition"): ALWAYS,
+    ("AWS::Lambda::EventSourceMapping", "StartingPositionTimestamp"): ALWAYS,
+    ("AWS::Lambda::EventSourceMapping", "SelfManagedEventSource"): ALWAYS,
+    ("AWS::Lambda::EventSourceMapping", "Topics"): ALWAYS,
+    ("AWS::Lambda::EventSourceMapping", "Queues"): ALWAYS,
+    ("AWS::Logs::LogGroup", "LogGroupName"): ALWAYS,
+    ("AWS::Logs::LogGroup", "LogGroupClass"): ALWAYS,
     # Outside infra.yaml, used by moto's own CloudFormation tests.
     ("AWS::EC2::VPC", "CidrBlock"): ALWAYS,
 }
