@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 
 from messaging.localcloud.server import LocalCloud
+from messaging.ops.aws import Aws
+from messaging.ops.hosting import ArtifactSource
 from messaging.ops.settings import Settings
-from messaging.simulation.run import Simulation, SimulationOptions
+from messaging.simulation.run import Simulation, SimulationError, SimulationOptions
+from tests.support.fake_lambda import FakeLambdaRuntime
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +21,13 @@ def test_a_short_run_delivers_every_event_everywhere(cloud: LocalCloud, name_pre
         endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}sim"
     )
     options = SimulationOptions(
-        rate=40, duration=3, seed=11, buffer_interval=1, name_prefix=name_prefix, poll_seconds=1
+        rate=40,
+        duration=3,
+        seed=11,
+        buffer_interval=1,
+        name_prefix=name_prefix,
+        poll_seconds=1,
+        services="workers",
     )
     simulation = Simulation(
         settings, options, placeholder_credentials=cloud.placeholder_credentials
@@ -49,7 +58,7 @@ def test_an_existing_stack_is_used_as_it_is_and_changed_only_as_asked(
         notes: list[str] = []
         simulation = Simulation(
             settings,
-            SimulationOptions(name_prefix=name_prefix, **options),
+            SimulationOptions(name_prefix=name_prefix, services="workers", **options),
             placeholder_credentials=cloud.placeholder_credentials,
             on_note=notes.append,
         )
@@ -68,3 +77,64 @@ def test_an_existing_stack_is_used_as_it_is_and_changed_only_as_asked(
         "(it stays that way after the run)"
     )
     assert interval == 3
+
+
+def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
+    cloud: LocalCloud, aws: Aws, name_prefix: str, artifacts: ArtifactSource
+) -> None:
+    # The local cloud's runtime is replaced by a stand-in that keeps the interface
+    # (tests/support/fake_lambda.py): this checks the simulation's side of it.
+    settings = Settings(
+        endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}fn"
+    )
+    options = SimulationOptions(
+        rate=40, duration=3, seed=12, buffer_interval=1, name_prefix=name_prefix, sample_every=0.5
+    )
+    with FakeLambdaRuntime(cloud.endpoint_url, cloud.region, cloud.placeholder_credentials) as fn:
+        simulation = Simulation(
+            settings,
+            options,
+            placeholder_credentials=cloud.placeholder_credentials,
+            artifacts=artifacts,
+            mapping_meter=fn.meter,
+        )
+        report = simulation.run()
+    assert report.ok, report
+    assert report.services == "lambda"
+    assert report.orders_stored == report.payments_stored == report.produced > 0
+    assert report.invocations is not None
+    assert set(report.invocations) == {"orders", "payments"}
+    assert sum(report.invocations.values()) <= fn.invocations  # read back from the logs
+    assert min(report.invocations.values()) > 0
+    # Requests per event hold the functions' own calls and their mappings' polling.
+    assert report.mapping_requests_counted is True
+    assert report.api_requests["orders"] >= 1  # TransactWriteItems, from the handler's lines
+    assert report.api_requests["orders-mapping"] >= report.invocations["orders"]
+    assert "logs" in report.api_requests  # reading the logs is counted, apart
+    pipeline = report.api_requests["producer"] + sum(
+        report.api_requests[k] for k in ("orders", "payments", "orders-mapping", "payments-mapping")
+    )
+    assert report.pipeline_requests_per_event == round(pipeline / report.produced, 4)
+    assert report.latency_ms["p50"] is not None
+    assert report.dlq == {"orders": 0, "payments": 0}
+    assert any(s.functions for s in simulation.samples)  # the live view's numbers
+
+
+def test_on_lambda_a_backlog_nobody_works_on_stops_the_run_with_the_reason(
+    cloud: LocalCloud, aws: Aws, name_prefix: str, artifacts: ArtifactSource
+) -> None:
+    # No runtime at all: the functions exist, nothing runs their mappings.
+    settings = Settings(
+        endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}stall"
+    )
+    options = SimulationOptions(
+        rate=20, duration=1, name_prefix=name_prefix, stall_timeout=2, drain_timeout=60
+    )
+    simulation = Simulation(
+        settings,
+        options,
+        placeholder_credentials=cloud.placeholder_credentials,
+        artifacts=artifacts,
+    )
+    with pytest.raises(SimulationError, match=r"logged nothing for 2 s while \d+ messages wait"):
+        simulation.run()

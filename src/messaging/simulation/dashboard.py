@@ -46,15 +46,23 @@ def render(samples: Sequence[Sample], duration: float) -> RenderableType:
         ("  p95 ", "dim"),
         _ms(last.latency_p95_ms),
     )
-    table = Table("service", "stored", "rate", "visible", "in flight", "DLQ", box=None)
+    columns = ["service", "stored", "rate", "visible", "in flight", "DLQ"]
+    if last.functions:  # the services run as Lambda functions
+        columns += ["invocations", "errors", "concurrency"]
+    table = Table(*columns, box=None)
     for name, queue in last.queues.items():
         dlq = Text(str(queue.dlq), style="red" if queue.dlq else "")
-        table.add_row(
+        row: list[str | Text] = [
             name,
             f"{last.done[name]:,}",
             f"{_rate(samples, name):,.0f}/s",
             f"{queue.visible:,}",
             f"{queue.in_flight:,}",
             dlq,
-        )
+        ]
+        if name in last.functions:
+            function = last.functions[name]
+            errors = Text(str(function.errors), style="red" if function.errors else "")
+            row += [f"{function.invocations:,}", errors, f"{function.concurrency:.1f}"]
+        table.add_row(*row)
     return Group(header, table)
