@@ -18,15 +18,13 @@ def cloud() -> Iterator[LocalCloud]:
 
 
 @pytest.fixture(scope="session")
-def artifacts(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> ArtifactSource:
-    """Function artifacts built offline, from the wheelhouse `make` fills, with one cache
-    of installed dependencies for the whole session (xdist workers share it)."""
+def artifacts() -> ArtifactSource:
+    """Function artifacts built offline, from the wheelhouse `make` fills. Installed
+    dependencies and zips are cached as for a user (`~/.cache/messaging/lambda`), keyed by
+    everything they are made of, so a run after the first rebuilds nothing unchanged."""
     wheelhouse = default_wheelhouse()
     if wheelhouse is None:
         pytest.fail(
             "no wheelhouse for the function artifact: run `make .venv/lambda-wheels/.fetched`"
         )
-    root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":  # each xdist worker has a directory under the session's
-        root = root.parent
-    return ArtifactSource(wheelhouse, root / "lambda-dependencies")
+    return ArtifactSource(wheelhouse)

@@ -128,7 +128,7 @@ def test_on_lambda_a_backlog_nobody_works_on_stops_the_run_with_the_reason(
         endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}stall"
     )
     options = SimulationOptions(
-        rate=20, duration=1, name_prefix=name_prefix, stall_timeout=2, drain_timeout=60
+        rate=5, duration=1, name_prefix=name_prefix, stall_timeout=2, drain_timeout=60
     )
     simulation = Simulation(
         settings,
@@ -136,5 +136,9 @@ def test_on_lambda_a_backlog_nobody_works_on_stops_the_run_with_the_reason(
         placeholder_credentials=cloud.placeholder_credentials,
         artifacts=artifacts,
     )
+    simulation._deploy()  # the run then uses this stack as it is
+    outputs = aws.cloudformation().describe_stacks(StackName=f"{name_prefix}stall")["Stacks"][0]
+    queue = next(o["OutputValue"] for o in outputs["Outputs"] if o["OutputKey"] == "OrdersQueueUrl")
+    aws.sqs().send_message(QueueUrl=queue, MessageBody="a backlog from before the run")
     with pytest.raises(SimulationError, match=r"logged nothing for 2 s while \d+ messages wait"):
         simulation.run()

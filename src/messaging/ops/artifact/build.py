@@ -12,13 +12,16 @@ At the zip's root, as Lambda's Python runtime expects them: the `messaging` pack
 - deflate at a fixed level.
 
 So the artifact's SHA-256 names it (`Artifact.key`): an unchanged build is the same key,
-and a deploy with the same key changes no function.
+and a deploy with the same key changes no function. Because the same inputs give the
+same bytes, a build whose inputs (the installed dependencies and the package's files)
+were zipped before is taken from the cache instead of zipped again (`reuse`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Final
 
 import messaging
-from messaging.ops.artifact.dependencies import install_dependencies
+from messaging.ops.artifact.dependencies import default_cache_dir, install_dependencies
 from messaging.ops.artifact.platform import LambdaPlatform
 
 __all__ = ["FUNCTION_PACKAGES", "Artifact", "build", "package_entries", "write_zip"]
@@ -39,6 +42,7 @@ ZIP_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
 FILE_MODE: Final = 0o100644  # a regular file, rw-r--r--
 UNIX: Final = 3  # zip "version made by" host system: the mode bits above are honoured
 LEVEL: Final = 6
+FORMAT: Final = "1"  # bump when the zip's layout or settings change: old zips go stale
 
 
 @dataclass(frozen=True)
@@ -98,11 +102,33 @@ def write_zip(entries: list[tuple[str, Path]], destination: Path) -> str:
             info.create_system = UNIX
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes(), compresslevel=LEVEL)
+    return _file_sha256(destination)
+
+
+def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with destination.open("rb") as stream:
+    with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _inputs_key(dependencies: Path, package: list[tuple[str, Path]]) -> str:
+    """What the bytes of a build depend on: the installed dependencies (their directory
+    is named by their own key) and every file of the package part."""
+    digest = hashlib.sha256(f"{FORMAT}:{LEVEL}:{dependencies.name}".encode())
+    for name, path in sorted(package):
+        digest.update(f"\0{name}\0{_file_sha256(path)}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _keep(built: Path, cached: Path) -> None:
+    """Copy a build into the cache, whole or not at all (renamed into place)."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(suffix=".partial", dir=cached.parent)
+    os.close(handle)
+    shutil.copyfile(built, scratch)
+    Path(scratch).replace(cached)
 
 
 def build(
@@ -111,16 +137,24 @@ def build(
     *,
     wheelhouse: Path | None,
     cache_dir: Path | None = None,
+    reuse: bool = True,
 ) -> Artifact:
     """Build the artifact for `platform` into `out_dir` (named by its hash)."""
-    dependencies = install_dependencies(platform, wheelhouse=wheelhouse, cache_dir=cache_dir)
-    entries = package_entries() + _dependency_entries(dependencies)
+    cache = cache_dir or default_cache_dir()
+    dependencies = install_dependencies(platform, wheelhouse=wheelhouse, cache_dir=cache)
+    package = package_entries()
+    zipped = cache / "artifacts" / f"{_inputs_key(dependencies, package)}.zip"
     out_dir.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(prefix=".artifact-", suffix=".zip", dir=out_dir)
     os.close(handle)
     written = Path(scratch)
     try:
-        sha256 = write_zip(entries, written)
+        if reuse and zipped.is_file():
+            shutil.copyfile(zipped, written)
+            sha256 = _file_sha256(written)
+        else:
+            sha256 = write_zip(package + _dependency_entries(dependencies), written)
+            _keep(written, zipped)
         final = out_dir / f"messaging-lambda-{sha256[:16]}.zip"
         written.replace(final)
     finally:

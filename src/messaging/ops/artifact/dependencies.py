@@ -46,6 +46,8 @@ __all__ = [
 
 FUNCTION_REQUIREMENTS: Final = ("boto3", "email-validator", "pydantic")
 PIP_TIMEOUT: Final = 600.0  # seconds for one pip run (a cold download of ~20 MB of wheels)
+# no __pycache__ (Lambda compiles on first import), no console-script warnings
+INSTALL_OPTIONS: Final = ("install", "--quiet", "--no-compile", "--no-warn-script-location")
 
 
 def pins() -> list[str]:
@@ -108,13 +110,14 @@ def fetch_wheels(wheelhouse: Path, platform: LambdaPlatform) -> None:
 
 
 def default_cache_dir() -> Path:
-    """Where installed dependencies are kept between builds (XDG's cache directory)."""
+    """Where builds keep installed dependencies and artifacts (XDG's cache directory)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "messaging" / "lambda-dependencies"
+    return Path(base) / "messaging" / "lambda"
 
 
 def _cache_key(platform: LambdaPlatform, wheelhouse: Path | None) -> str:
     described = {
+        "pip": [*INSTALL_OPTIONS, *platform.pip_target_options()],  # how pip is asked
         "platform": [platform.python, platform.architecture],
         "pins": pins(),
         "constraints": _constraints(),
@@ -129,16 +132,16 @@ def install_dependencies(
 ) -> Path:
     """A directory holding the dependencies installed for `platform`, as the zip's root.
 
-    Installed once per platform, pins and wheelhouse content, into `cache_dir`; a build
-    that finds it there reuses it. Written beside and renamed into place, so a crash or
-    a concurrent build never leaves half a directory behind.
+    Installed once per platform, pins and wheelhouse content, under `cache_dir`; a build
+    that finds it there reuses it (its name is that key). Written beside and renamed into
+    place, so a crash or a concurrent build never leaves half a directory behind.
     """
     if wheelhouse is not None and not wheelhouse.is_dir():
         raise ArtifactError(
             f"no wheelhouse at {wheelhouse}; fill it with `messaging package --wheelhouse "
             f"{wheelhouse} --fetch-only` (it needs the package index once)"
         )
-    cache = cache_dir or default_cache_dir()
+    cache = (cache_dir or default_cache_dir()) / "dependencies"
     done = cache / _cache_key(platform, wheelhouse)
     if done.is_dir():
         return done
@@ -148,10 +151,7 @@ def install_dependencies(
         source = ["--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
         _pip(
             [
-                "install",
-                "--quiet",
-                "--no-compile",  # no __pycache__: Lambda compiles on first import
-                "--no-warn-script-location",
+                *INSTALL_OPTIONS,
                 "--target",
                 str(staging / "root"),
                 *source,

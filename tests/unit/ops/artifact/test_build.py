@@ -76,21 +76,21 @@ def test_a_wheelhouse_without_the_wheels_fails_with_pips_reason(tmp_path: Path) 
         install_dependencies(
             LambdaPlatform(), wheelhouse=tmp_path / "wheels", cache_dir=tmp_path / "cache"
         )
-    assert not any((tmp_path / "cache").iterdir())  # no half-installed directory is kept
+    assert not any((tmp_path / "cache" / "dependencies").iterdir())  # nothing half-installed
 
 
 def test_two_builds_are_the_same_bytes_with_lambda_wheels_inside(
     tmp_path: Path, artifacts: ArtifactSource
 ) -> None:
     target = LambdaPlatform("3.13", "arm64")
-    one = build(
-        target, tmp_path / "one", wheelhouse=artifacts.wheelhouse, cache_dir=artifacts.cache_dir
-    )
-    two = build(
-        target, tmp_path / "two", wheelhouse=artifacts.wheelhouse, cache_dir=artifacts.cache_dir
-    )
+    wheels, cache = artifacts.wheelhouse, artifacts.cache_dir
+    one = build(target, tmp_path / "one", wheelhouse=wheels, cache_dir=cache, reuse=False)
+    # Zipped again, not copied: the same bytes.
+    two = build(target, tmp_path / "two", wheelhouse=wheels, cache_dir=cache, reuse=False)
     assert one.sha256 == two.sha256
     assert one.path.read_bytes() == two.path.read_bytes()
+    cached = build(target, tmp_path / "three", wheelhouse=wheels, cache_dir=cache)
+    assert cached.path.read_bytes() == one.path.read_bytes()  # the same inputs, from the cache
     assert one.key == f"messaging/lambda/python3.13-arm64/{one.sha256}.zip"
     with zipfile.ZipFile(one.path) as archive:
         names = archive.namelist()
