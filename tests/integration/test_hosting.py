@@ -173,4 +173,6 @@ def test_external_leaves_compute_out_and_lambda_needs_the_visibility_guidance(
     # refused before anything is sent.
     with pytest.raises(HostingError, match="under 6 x FunctionTimeoutSeconds 5 = 30"):
         deploy(aws, name, {"ServicesHost": "lambda", "VisibilityTimeoutSeconds": "20"}, artifacts)
-    assert stack.describe_stack(aws.cloudformation(), name)["StackStatus"] == "CREATE_COMPLETE"
+    unchanged = stack.describe_stack(aws.cloudformation(), name)
+    assert unchanged is not None
+    assert unchanged["StackStatus"] == "CREATE_COMPLETE"
