@@ -209,6 +209,7 @@ class LambdaHost:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.read_failures = 0
+        self._metered: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -315,14 +316,20 @@ class LambdaHost:
         with self._lock:
             counted = {name: sum(a.aws_calls.values()) for name, a in self.activity.items()}
         for name, function in self.functions_by_service.items():
-            polled = self.mapping_meter(function) if self.mapping_meter else None
+            try:
+                polled = self.mapping_meter(function) if self.mapping_meter else None
+            except (BotoCoreError, ClientError) as error:
+                logger.warning("%s: mapping requests not read: %s", function, describe(error))
+                polled = None
             if polled is not None:
                 counted[f"{name}-mapping"] = sum(polled.values())
+                self._metered.add(name)
         return counted
 
     @property
     def mappings_metered(self) -> bool:
-        return self.mapping_meter is not None
+        """Whether every function's mapping polling was counted (read `requests()` first)."""
+        return self._metered == set(self.functions_by_service)
 
     def functions(self) -> dict[str, FunctionSample]:
         now_ms = int(time.time() * 1000)

@@ -42,6 +42,7 @@ from messaging.simulation.hosts import (
     WorkersHost,
     stack_host,
 )
+from messaging.simulation.mapping_meter import lambda_api_meter
 from messaging.simulation.verify import LakeScan, Report, latencies_ms, lost_events, read_effects
 
 if TYPE_CHECKING:
@@ -183,7 +184,8 @@ class Simulation:
             {k: v for k, v in outputs.model_dump().items() if v},
             self._aws("logs"),  # reading the functions' logs is counted apart
             stall_timeout=self.options.stall_timeout,
-            mapping_meter=self.mapping_meter,
+            mapping_meter=self.mapping_meter
+            or lambda_api_meter(self._aws("lambda").client("lambda")),
         )
 
     # -- phases --------------------------------------------------------------------
