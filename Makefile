@@ -52,11 +52,12 @@ unit: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/pytest tests/unit
 
 ## bench: every figure of the performance issue, in one run (about 4 minutes)
-bench: $(STAMP)
+bench: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/python bench/sqs_backlog.py
 	$(BIN)/python bench/requests_per_event.py
 	$(BIN)/python bench/request_rate.py
 	$(BIN)/python bench/throughput.py --events 3000
+	$(BIN)/python bench/hosting.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

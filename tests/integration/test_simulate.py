@@ -123,7 +123,8 @@ def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
 def test_on_lambda_a_backlog_nobody_works_on_stops_the_run_with_the_reason(
     cloud: LocalCloud, aws: Aws, name_prefix: str, artifacts: ArtifactSource
 ) -> None:
-    # No runtime at all: the functions exist, nothing runs their mappings.
+    # The functions exist, nothing runs their mappings: paused (Enabled=false), which
+    # a runtime honours, and which no runtime at all is like.
     settings = Settings(
         endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}stall"
     )
@@ -137,6 +138,10 @@ def test_on_lambda_a_backlog_nobody_works_on_stops_the_run_with_the_reason(
         artifacts=artifacts,
     )
     simulation._deploy()  # the run then uses this stack as it is
+    lam = aws.client("lambda")
+    for mapping in lam.list_event_source_mappings()["EventSourceMappings"]:
+        if f":{name_prefix}" in mapping["FunctionArn"]:
+            lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
     outputs = aws.cloudformation().describe_stacks(StackName=f"{name_prefix}stall")["Stacks"][0]
     queue = next(o["OutputValue"] for o in outputs["Outputs"] if o["OutputKey"] == "OrdersQueueUrl")
     aws.sqs().send_message(QueueUrl=queue, MessageBody="a backlog from before the run")
