@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 from typing import Any
 
 import pytest
@@ -79,24 +81,37 @@ def test_an_existing_stack_is_used_as_it_is_and_changed_only_as_asked(
     assert interval == 3
 
 
+def _lambda_runtime(cloud: LocalCloud) -> FakeLambdaRuntime | None:
+    """The stand-in for the local cloud's Lambda runtime, where the cloud has none.
+
+    Issue 17's two halves land on separate branches: where the local cloud runs the
+    mappings itself (`localcloud/awslambda`) the test runs against it, and the
+    mappings' polling is read from the Lambda API by the simulation's default meter;
+    without it, a stand-in that keeps the interface (tests/support/fake_lambda.py)
+    runs them and meters its own polling. Once both are merged the stand-in goes.
+    """
+    if importlib.util.find_spec("messaging.localcloud.awslambda") is not None:
+        return None
+    return FakeLambdaRuntime(cloud.endpoint_url, cloud.region, cloud.placeholder_credentials)
+
+
 def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
     cloud: LocalCloud, aws: Aws, name_prefix: str, artifacts: ArtifactSource
 ) -> None:
-    # The local cloud's runtime is replaced by a stand-in that keeps the interface
-    # (tests/support/fake_lambda.py): this checks the simulation's side of it.
     settings = Settings(
         endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}fn"
     )
     options = SimulationOptions(
         rate=40, duration=3, seed=12, buffer_interval=1, name_prefix=name_prefix, sample_every=0.5
     )
-    with FakeLambdaRuntime(cloud.endpoint_url, cloud.region, cloud.placeholder_credentials) as fn:
+    fake = _lambda_runtime(cloud)
+    with fake or contextlib.nullcontext():
         simulation = Simulation(
             settings,
             options,
             placeholder_credentials=cloud.placeholder_credentials,
             artifacts=artifacts,
-            mapping_meter=fn.meter,
+            mapping_meter=fake.meter if fake else None,
         )
         report = simulation.run()
     assert report.ok, report
@@ -104,7 +119,8 @@ def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
     assert report.orders_stored == report.payments_stored == report.produced > 0
     assert report.invocations is not None
     assert set(report.invocations) == {"orders", "payments"}
-    assert sum(report.invocations.values()) <= fn.invocations  # read back from the logs
+    if fake is not None:
+        assert sum(report.invocations.values()) <= fake.invocations  # read back from the logs
     assert min(report.invocations.values()) > 0
     # Requests per event hold the functions' own calls and their mappings' polling.
     assert report.mapping_requests_counted is True
