@@ -394,8 +394,11 @@ class Simulation:
             for name, spec in SERVICES.items()
         }
         summary = lake.summarize(lake_scan.objects)
+        # The functions' own requests and their mappings', read before the sessions are
+        # totalled: reading the mappings' counts is itself counted ("lambda", apart).
+        hosted = services.requests()
         requests = {role: aws.requests.total for role, aws in self._sessions.items()}
-        requests.update(services.requests())  # the functions' own, and their mappings'
+        requests.update(hosted)
         produced = max(len(ids), 1)
         pipeline = requests.get("producer", 0) + sum(
             requests.get(n, 0) + requests.get(f"{n}-mapping", 0) for n in SERVICES
