@@ -1,7 +1,7 @@
 """The services on Lambda against long-running workers: end-to-end events/s, requests/event.
 
-Runs the main job (`Simulation`, as `messaging simulate` does) twice with the same load,
-each on a fresh in-process local cloud: `--services lambda` (the stack's functions, run
+Runs the main job (`Simulation`, as `messaging simulate` does) twice with the same load
+and seed, one after the other on one in-process local cloud, each on its own stack: `--services lambda` (the stack's functions, run
 by the local cloud's Lambda runtime behind their SQS event source mappings) and
 `--services workers`. For each it prints
 
@@ -34,25 +34,27 @@ from messaging.simulation.run import Simulation, SimulationError, SimulationOpti
 PIPELINE = ("producer", "orders", "payments", "orders-mapping", "payments-mapping")
 
 
-def one_run(services: str, args: argparse.Namespace) -> dict[str, Any]:
-    with LocalCloud(port=0) as cloud:
-        settings = Settings(
-            endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name="bench-hosting"
-        )
-        options = SimulationOptions(
-            rate=args.rate,
-            duration=args.duration,
-            seed=7,
-            buffer_interval=2,
-            concurrency=args.concurrency,
-            poll_seconds=1,
-            services=services,
-            sample_every=0.5,
-        )
-        simulation = Simulation(
-            settings, options, placeholder_credentials=cloud.placeholder_credentials
-        )
-        report = simulation.run()
+def one_run(cloud: LocalCloud, services: str, args: argparse.Namespace) -> dict[str, Any]:
+    # Its own stack and NamePrefix: the in-process cloud is shared, and the same seed
+    # gives the same event ids, which another mode's tables would hold already.
+    settings = Settings(
+        endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"bench-{services}"
+    )
+    options = SimulationOptions(
+        rate=args.rate,
+        duration=args.duration,
+        seed=7,
+        buffer_interval=2,
+        concurrency=args.concurrency,
+        poll_seconds=1,
+        services=services,
+        sample_every=0.5,
+        name_prefix=f"{services}-",
+    )
+    simulation = Simulation(
+        settings, options, placeholder_credentials=cloud.placeholder_credentials
+    )
+    report = simulation.run()
     samples = simulation.samples
     first = next(s.elapsed for s in samples if s.published > 0)
     done = next(
@@ -87,11 +89,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
     results = []
-    for services in ("lambda", "workers"):
-        try:
-            results.append(one_run(services, args))
-        except SimulationError as error:
-            sys.exit(f"{services}: {error}")
+    with LocalCloud(port=0) as cloud:
+        for services in ("lambda", "workers"):
+            try:
+                results.append(one_run(cloud, services, args))
+            except SimulationError as error:
+                sys.exit(f"{services}: {error}")
     if args.json:
         print(json.dumps(results, indent=2))
         return
