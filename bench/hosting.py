@@ -1,9 +1,9 @@
 """The services on Lambda against long-running workers: end-to-end events/s, requests/event.
 
 Runs the main job (`Simulation`, as `messaging simulate` does) twice with the same load
-and seed, one after the other on one in-process local cloud, each on its own stack: `--services lambda` (the stack's functions, run
-by the local cloud's Lambda runtime behind their SQS event source mappings) and
-`--services workers`. For each it prints
+and seed, one after the other on one in-process local cloud, each on its own stack:
+`--services lambda` (the stack's functions, run by the local cloud's Lambda runtime
+behind their SQS event source mappings) and `--services workers`. For each it prints
 
 - end-to-end events/s: events stored by both services per second, from the first
   publish to the sample where both services had done every event (samples every 0.5 s,
