@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CHECKOV_VENV := $(VENV)/tools/checkov
 TEMPLATE := src/messaging/infra/infra.yaml
+WHEELS := $(VENV)/lambda-wheels
 
 .PHONY: run test lint typecheck iac unit chaos bench clean
 
@@ -14,12 +15,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The Lambda functions' wheels, downloaded once (for the template's runtime, and for this
+# machine so the tests can run the artifact here): deploys and tests then build the
+# function artifact offline (`messaging deploy` finds $(WHEELS) by itself).
+$(WHEELS)/.fetched: $(STAMP) $(TEMPLATE)
+	$(BIN)/messaging package --wheelhouse $(WHEELS) --fetch-only
+	$(BIN)/messaging package --wheelhouse $(WHEELS) --fetch-only --for-this-machine
+	touch $@
+
 ## run: the main job, a simulation on the embedded local cloud (about a minute)
-run: $(STAMP)
+run: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/messaging simulate --report-json out/report.json --chart out/simulation.png
 
 ## test: lint, types, IaC checks and the whole test suite
-test: lint typecheck iac
+test: lint typecheck iac $(WHEELS)/.fetched
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
@@ -39,7 +48,7 @@ iac: $(STAMP) $(BIN)/checkov
 	$(BIN)/cfn-lint $(TEMPLATE)
 	$(BIN)/checkov -f $(TEMPLATE) --compact --quiet --skip-download
 
-unit: $(STAMP)
+unit: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/pytest tests/unit
 
 ## chaos: the chaos suite at full size, 10,000 events through faults and kills (about 3 minutes)
@@ -47,11 +56,12 @@ chaos: $(STAMP)
 	MESSAGING_CHAOS_EVENTS=10000 $(BIN)/pytest -m chaos
 
 ## bench: every figure of the performance issue, in one run (about 4 minutes)
-bench: $(STAMP)
+bench: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/python bench/sqs_backlog.py
 	$(BIN)/python bench/requests_per_event.py
 	$(BIN)/python bench/request_rate.py
 	$(BIN)/python bench/throughput.py --events 3000
+	$(BIN)/python bench/hosting.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

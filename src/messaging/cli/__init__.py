@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from messaging.cli import functions, infra, lake, services, simulate
+from messaging.cli import functions, infra, lake, package, services, simulate
 from messaging.cli.common import app
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (
-    functions,
-    infra,
-    lake,
-    services,
-    simulate,
-)  # importing them registers their commands on `app`
+# Importing them registers their commands on `app`.
+_COMMANDS = (functions, infra, lake, package, services, simulate)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from messaging.errors import MessagingError
 from messaging.ops import stack
 from messaging.ops.settings import Settings
 
@@ -35,6 +36,7 @@ __all__ = [
     "Region",
     "StackName",
     "Template",
+    "Wheelhouse",
     "app",
     "err",
     "fail",
@@ -69,6 +71,19 @@ EndpointUrl = Annotated[
 ]
 Region = Annotated[str | None, typer.Option("--region", help="AWS region [env: AWS_REGION]")]
 Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile [env: AWS_PROFILE]")]
+Wheelhouse = Annotated[
+    Path | None,
+    typer.Option(
+        "--wheelhouse",
+        envvar="MESSAGING_WHEELHOUSE",
+        file_okay=False,
+        metavar="DIR",
+        help="Build the Lambda functions' artifact offline, from the wheels in DIR "
+        "(`messaging package --fetch-only` fills it). Default: the environment's "
+        "lambda-wheels directory that `make` fills, else the package index. "
+        "[env: MESSAGING_WHEELHOUSE]",
+    ),
+]
 Parameters = Annotated[
     list[str] | None,
     typer.Option(
@@ -175,7 +190,7 @@ def guard(call: Callable[[], T]) -> T:
     """AWS and stack errors become one readable line and a non-zero exit, not a trace."""
     try:
         return call()
-    except stack.StackError as error:
+    except (stack.StackError, MessagingError) as error:
         raise fail(str(error)) from error
     except ClientError as error:
         raise fail(f"AWS said: {error}") from error

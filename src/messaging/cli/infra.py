@@ -25,6 +25,7 @@ from messaging.cli.common import (
     Region,
     StackName,
     Template,
+    Wheelhouse,
     app,
     err,
     fail,
@@ -37,7 +38,8 @@ from messaging.cli.common import (
     stop_on_signals,
 )
 from messaging.cli.stack_view import print_inventory, print_preview
-from messaging.ops import stack
+from messaging.ops import hosting, stack
+from messaging.ops.artifact import ArtifactError
 from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
 from messaging.ops.settings import DEFAULT_STACK_NAME, Settings
 
@@ -61,6 +63,7 @@ def _deploy(
         params = stack.parse_parameters(parameters, stack.template_parameters(body))
         target = aws.settings.endpoint_url or "AWS"
         err.print(f"Deploying stack [bold]{stack_name}[/bold] to {target} ({aws.region}) ...")
+        params = _with_hosting(aws, stack_name, body, params, flags)
         result = stack.deploy(
             aws.cloudformation(),
             stack_name,
@@ -82,7 +85,7 @@ def _deploy(
                 highlight=False,
             )
         raise typer.Exit(1) from error
-    except stack.StackError as error:
+    except (stack.StackError, ArtifactError) as error:
         raise fail(str(error)) from error
     for note in result.notes:
         err.print(f"[dim]note: {escape(note)}[/dim]", soft_wrap=True, highlight=False)
@@ -95,6 +98,33 @@ def _deploy(
     else:
         out.print(f"[green]{result.status}[/green]")
     return result.outputs
+
+
+def _with_hosting(
+    aws: Aws,
+    stack_name: str,
+    body: str,
+    params: dict[str, str],
+    flags: DeployFlags,
+    *,
+    upload: bool = True,
+) -> dict[str, str]:
+    """The given parameters plus what hosting the services needs (the artifact's place)."""
+    current = stack.describe_stack(aws.cloudformation(), stack_name)
+    plan = hosting.prepare(
+        aws.s3(),
+        aws.client("sts"),
+        aws.region,
+        body,
+        params,
+        current,
+        reset=flags.reset_parameters,
+        source=flags.source,
+        upload=upload,
+    )
+    for note in plan.notes:
+        err.print(f"[dim]{escape(note)}[/dim]", soft_wrap=True, highlight=False)
+    return {**params, **plan.parameters}
 
 
 def _result_data(result: stack.DeployResult) -> dict[str, Any]:
@@ -157,6 +187,7 @@ def up(
         float,
         typer.Option(min=0.1, help="Seconds between snapshots (with --state-dir)."),
     ] = 30.0,
+    wheelhouse: Wheelhouse = None,
 ) -> None:
     """Start the embedded local cloud in the foreground and deploy infra.yaml to it.
 
@@ -221,7 +252,13 @@ def up(
     try:
         with stop_on_signals() as stopping:
             _serve(
-                cloud, stopping, stack_name, template, parameter or [], deploy_stack=not no_deploy
+                cloud,
+                stopping,
+                stack_name,
+                template,
+                parameter or [],
+                deploy_stack=not no_deploy,
+                flags=DeployFlags(source=_source(wheelhouse)),
             )
     finally:
         out.print("Stopping: delivering buffered Firehose records ...")
@@ -266,6 +303,7 @@ def _serve(
     parameters: list[str],
     *,
     deploy_stack: bool,
+    flags: DeployFlags,
 ) -> None:
     out.print(f"Local cloud listening on [bold]{cloud.endpoint_url}[/bold]")
     if cloud.policy.cors_origins:
@@ -276,7 +314,7 @@ def _serve(
             stack_name=stack_name, endpoint_url=cloud.endpoint_url, region=cloud.region
         )
         aws = Aws(settings, placeholder_credentials=cloud.placeholder_credentials)
-        print_outputs(_deploy(aws, stack_name, template, parameters))
+        print_outputs(_deploy(aws, stack_name, template, parameters, flags))
     out.print(
         "\nPoint any AWS client at it (placeholder credentials: the local cloud "
         "ignores signatures):",
@@ -296,6 +334,11 @@ class DeployFlags:
     continue_rollback: bool = False
     skip_resources: list[str] = field(default_factory=list)
     as_json: bool = False
+    source: hosting.ArtifactSource = field(default_factory=hosting.ArtifactSource)
+
+
+def _source(wheelhouse: Path | None) -> hosting.ArtifactSource:
+    return hosting.ArtifactSource(wheelhouse) if wheelhouse else hosting.ArtifactSource()
 
 
 def _deploy_aws(settings: Settings) -> Aws:
@@ -353,6 +396,7 @@ def deploy(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the preview or the result as JSON on stdout.")
     ] = False,
+    wheelhouse: Wheelhouse = None,
 ) -> None:
     """Create or update the stack through a change set, showing progress.
 
@@ -362,6 +406,12 @@ def deploy(
     not an error. A failed deploy prints the events that say why; a stack left in
     ROLLBACK_COMPLETE by a failed first deploy is deleted and created again.
 
+    With ServicesHost lambda (the default) it first builds the functions' artifact
+    (the package and its dependencies, as wheels for the template's Lambda runtime and
+    architecture), uploads it to its hardened artifact bucket under a key holding its
+    SHA-256, and passes that to the stack: an unchanged build changes no function.
+    -p ServicesHost=external deploys queues and tables only, for `messaging consume`.
+
     Example: messaging deploy --parameter BufferIntervalSeconds=120 --dry-run
     """
     settings = settings_from(
@@ -370,28 +420,37 @@ def deploy(
     if skip_resource and not continue_rollback:
         raise fail("--skip-resource goes with --continue-rollback", code=2)
     aws = _deploy_aws(settings)
-    if dry_run:
-        _preview(aws, settings.stack_name, template, parameter or [], reset_parameters, as_json)
-        return
     flags = DeployFlags(
-        reset_parameters, allow_data_loss, continue_rollback, skip_resource or [], as_json
+        reset_parameters,
+        allow_data_loss,
+        continue_rollback,
+        skip_resource or [],
+        as_json,
+        _source(wheelhouse),
     )
+    if dry_run:
+        _preview(aws, settings.stack_name, template, parameter or [], flags)
+        return
     outputs = guard(lambda: _deploy(aws, settings.stack_name, template, parameter or [], flags))
     if not as_json:
         print_outputs(outputs)
 
 
 def _preview(
-    aws: Aws, stack_name: str, template: Path, parameters: list[str], reset: bool, as_json: bool
+    aws: Aws, stack_name: str, template: Path, parameters: list[str], flags: DeployFlags
 ) -> None:
     body = template.read_text(encoding="utf-8")
 
     def run() -> stack.Preview:
         params = stack.parse_parameters(parameters, stack.template_parameters(body))
-        return stack.preview(aws.cloudformation(), stack_name, body, params, reset_parameters=reset)
+        # The artifact is built (its key is what a function's change shows), not uploaded.
+        params = _with_hosting(aws, stack_name, body, params, flags, upload=False)
+        return stack.preview(
+            aws.cloudformation(), stack_name, body, params, reset_parameters=flags.reset_parameters
+        )
 
     preview = guard(run)
-    if as_json:
+    if flags.as_json:
         sys.stdout.write(json.dumps(preview.model_dump(mode="json"), indent=2) + "\n")
     else:
         print_preview(out, preview)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,6 +22,7 @@ from messaging.cli.common import (
     Profile,
     Region,
     StackName,
+    Wheelhouse,
     app,
     err,
     fail,
@@ -31,6 +33,7 @@ from messaging.cli.common import (
     settings_from,
     stop_on_signals,
 )
+from messaging.ops.hosting import ArtifactSource
 from messaging.ops.settings import Settings
 from messaging.simulation.dashboard import render
 from messaging.simulation.run import Sample, Simulation, SimulationError, SimulationOptions
@@ -39,7 +42,14 @@ from messaging.simulation.verify import Report, summary_lines
 if TYPE_CHECKING:
     from messaging.localcloud.server import LocalCloud
 
-__all__ = ["simulate"]
+__all__ = ["ServicesMode", "simulate"]
+
+
+class ServicesMode(StrEnum):
+    """Where `simulate` runs the services (`messaging.simulation.hosts.HOSTS`)."""
+
+    LAMBDA = "lambda"
+    WORKERS = "workers"
 
 
 def _lake_table(objects: list[lake.LakeObject]) -> Table:
@@ -86,8 +96,21 @@ def simulate(
             "receive hides a message (default: the stack's is kept; a new stack gets 30).",
         ),
     ] = None,
+    services: Annotated[
+        ServicesMode,
+        typer.Option(
+            "--services",
+            help="Where the services run: lambda (the stack's Lambda functions behind their "
+            "SQS event source mappings, as hosted on AWS) or workers (long-running workers "
+            "in this process, on a stack with ServicesHost=external). The stack is switched "
+            "to match, and says so.",
+        ),
+    ] = ServicesMode.LAMBDA,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=64, help="Pollers per service; batches in flight.")
+        int,
+        typer.Option(
+            min=1, max=64, help="Pollers per service; batches in flight (with --services workers)."
+        ),
     ] = 4,
     report_json: Annotated[Path | None, typer.Option(help="Write the report as JSON.")] = None,
     chart: Annotated[
@@ -109,6 +132,7 @@ def simulate(
     stack_name: StackName = None,
     region: Region = None,
     profile: Profile = None,
+    wheelhouse: Wheelhouse = None,
 ) -> None:
     """Run the whole system and prove that every event reached every destination.
 
@@ -121,6 +145,10 @@ def simulate(
 
     The fault options make the in-process local cloud slow and unreliable the way AWS
     can be; the run must still lose nothing.
+
+    By default the services run as the stack's Lambda functions (their code built and
+    uploaded as `messaging deploy` does), followed through their CloudWatch Logs; with
+    --services workers they run in this process instead.
 
     Example: messaging simulate --duration 10 --rate 20 --buffer-interval 2 --report-json r.json
     """
@@ -154,9 +182,11 @@ def simulate(
         buffer_size_mb=buffer_size_mb,
         concurrency=concurrency,
         visibility_timeout=visibility_timeout,
+        services=services.value,
     )
+    artifacts = ArtifactSource(wheelhouse) if wheelhouse else ArtifactSource()
     try:
-        report, samples, objects = _run(options, settings, credentials)
+        report, samples, objects = _run(options, settings, credentials, artifacts)
     finally:
         if cloud is not None:
             cloud.stop()
@@ -178,13 +208,17 @@ def simulate(
 
 
 def _run(
-    options: SimulationOptions, settings: Settings, credentials: tuple[str, str] | None
+    options: SimulationOptions,
+    settings: Settings,
+    credentials: tuple[str, str] | None,
+    artifacts: ArtifactSource,
 ) -> tuple[Report, list[Sample], list[lake.LakeObject]]:
     with Live(render([], options.duration), console=err, refresh_per_second=4) as live:
         simulation = Simulation(
             settings,
             options,
             placeholder_credentials=credentials,
+            artifacts=artifacts,
             on_sample=lambda _: live.update(render(simulation.samples, options.duration)),
             on_event=print_event,
             on_note=lambda note: err.print(f"[dim]{note}[/dim]", soft_wrap=True, highlight=False),

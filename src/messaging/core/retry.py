@@ -3,11 +3,13 @@
 Two kinds of failure, each retried in exactly one place:
 
 - **A whole call fails** (throttled, 5xx, connection lost, timeout): botocore's standard
-  retry mode retries it, configured once in `messaging.ops.aws` (`MAX_ATTEMPTS` attempts,
+  retry mode retries it, configured once here (`default_config`, `MAX_ATTEMPTS` attempts,
   exponential back-off with full jitter, and a client-wide retry quota that stops retrying
-  when most calls fail). Nothing in this package retries a whole call again on top: a call
-  that still fails is reported to the caller, who decides what it means (a producer's
-  batch fails, a consumer backs off as for an outage).
+  when most calls fail). Every client is made with it: `messaging.ops.aws` for the
+  commands, the Lambda handler for itself (it imports nothing from `ops`). Nothing
+  retries a whole call again on top: a call that still fails is reported to the caller,
+  who decides what it means (a producer's batch fails, a consumer backs off as for an
+  outage).
 - **Some entries of a batch call fail** while the call succeeds (an HTTP 200 naming failed
   entries in PublishBatch or DeleteMessageBatch, or a cancelled DynamoDB transaction naming
   conflicting items): `EntryRetry.run` sends those entries again, after full-jitter
@@ -31,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.retries.standard import (
     RetryContext,
@@ -38,9 +41,36 @@ from botocore.retries.standard import (
     TransientRetryableChecker,
 )
 
-__all__ = ["EntryRetry", "describe", "error_code", "is_fatal", "is_transient"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "EntryRetry",
+    "default_config",
+    "describe",
+    "error_code",
+    "is_fatal",
+    "is_transient",
+]
 
 T = TypeVar("T")
+
+MAX_ATTEMPTS = 5  # per call, the first included: botocore's standard retry mode
+
+
+def default_config(*, max_attempts: int = MAX_ATTEMPTS, pool: int = 32) -> Config:
+    """Client settings shared by every service (timeouts above SQS's 20 s long poll);
+    the one place whole-call retries are configured.
+
+    `max_attempts` counts every attempt, the first included (botocore's
+    `total_max_attempts`; its `max_attempts` would count retries only, one more).
+    """
+    return Config(
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=pool,
+        tcp_keepalive=True,
+    )
+
 
 _CHECKERS = (TransientRetryableChecker(), ThrottledRetryableChecker())
 

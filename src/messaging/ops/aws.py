@@ -2,28 +2,29 @@
 
 One endpoint setting switches everything between AWS and any compatible endpoint.
 
-Retries of whole calls are configured here and nowhere else: botocore's standard mode
-(throttling, 5xx and connection errors, exponential back-off with full jitter, and a
-retry quota that stops retrying when most calls fail), `MAX_ATTEMPTS` attempts per
-call. The application never retries a whole call on top; it retries only the failed
-entries of batch calls (`messaging.core.retry.EntryRetry`).
+Retries of whole calls are configured once, in `messaging.core.retry.default_config`
+(re-exported here): botocore's standard mode (throttling, 5xx and connection errors,
+exponential back-off with full jitter, and a retry quota that stops retrying when most
+calls fail), `MAX_ATTEMPTS` attempts per call. The application never retries a whole
+call on top; it retries only the failed entries of batch calls
+(`messaging.core.retry.EntryRetry`).
 
 Every HTTP request an SDK call makes, retries included, is counted once, from
 botocore's `before-send` event, because on AWS requests are the bill. This is the only
-request count: workers, stores and the producer keep none. `RequestCounter.observe`
-receives each request, so a meter (bytes, dollars) can extend it on the same event.
+request count: workers, stores and the producer keep none (`RequestCounter`, in
+`messaging.core.metrics` so that the Lambda handler counts its calls the same way).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
+from messaging.core.metrics import RequestCounter
+from messaging.core.retry import MAX_ATTEMPTS, default_config
 from messaging.ops.instance import InstanceCheck
 from messaging.ops.settings import Settings
 
@@ -38,48 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["DEPLOY_ATTEMPTS", "MAX_ATTEMPTS", "Aws", "RequestCounter", "default_config"]
 
 DEFAULT_REGION = "us-east-1"
-MAX_ATTEMPTS = 5  # per call, the first included: botocore's standard retry mode
 # Deploys run rarely, CloudFormation throttles, and a deploy that gives up midway
 # leaves work for a human: its calls retry harder.
 DEPLOY_ATTEMPTS = 10
-
-
-def default_config(*, max_attempts: int = MAX_ATTEMPTS, pool: int = 32) -> Config:
-    """Client settings shared by every service (timeouts above SQS's 20 s long poll);
-    the one place whole-call retries are configured.
-
-    `max_attempts` counts every attempt, the first included (botocore's
-    `total_max_attempts`; its `max_attempts` would count retries only, one more).
-    """
-    return Config(
-        retries={"mode": "standard", "total_max_attempts": max_attempts},
-        connect_timeout=5,
-        read_timeout=30,
-        max_pool_connections=pool,
-        tcp_keepalive=True,
-    )
-
-
-@dataclass
-class RequestCounter:
-    """HTTP requests sent, by `service:Operation`, retries included (thread-safe)."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def observe(self, service: str, operation: str, request: Any) -> None:
-        """One HTTP request about to be sent (`request`: botocore's prepared request)."""
-        with self._lock:
-            self.counts[f"{service}:{operation}"] += 1
-
-    @property
-    def total(self) -> int:
-        with self._lock:
-            return sum(self.counts.values())
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self.counts)
 
 
 @dataclass
@@ -106,10 +68,8 @@ class Aws:
         self.session.events.register("before-send", self._count)
         self.session.events.register("after-call", InstanceCheck())  # a restarted local cloud
 
-    def _count(self, event_name: str, request: Any = None, **_: Any) -> None:
-        # event_name is "before-send.<service-id>.<Operation>"; returning None lets it go.
-        service, operation = event_name.split(".", 2)[1:]
-        self.requests.observe(service, operation, request)
+    def _count(self, event_name: str, request: Any = None, **kwargs: Any) -> None:
+        self.requests.on_before_send(event_name, request, **kwargs)
 
     def client(self, service: str, *, validate: bool = True) -> Any:
         config = self.config

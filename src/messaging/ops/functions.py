@@ -39,7 +39,8 @@ __all__ = [
     "function_names",
     "function_status",
     "log_events",
-    "mapping_requests",
+    "raw_mappings",
+    "summed_sqs_requests",
 ]
 
 FUNCTION_OUTPUTS: Mapping[str, str] = {
@@ -79,7 +80,7 @@ def function_names(outputs: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def _raw_mappings(client: Any, function: str) -> list[dict[str, Any]]:
+def raw_mappings(client: Any, function: str) -> list[dict[str, Any]]:
     """ListEventSourceMappings as the endpoint sent it (members SDKs do not model kept)."""
     bodies: list[bytes] = []
 
@@ -104,11 +105,28 @@ def _raw_mappings(client: Any, function: str) -> list[dict[str, Any]]:
         client.meta.events.unregister(event, keep)
 
 
+def summed_sqs_requests(mappings: list[dict[str, Any]]) -> dict[str, int] | None:
+    """The SQS requests of the SQS mappings among `mappings` (raw answers), summed per
+    operation; None if none reports them (AWS): not counted is not zero."""
+    counted: dict[str, int] = {}
+    found = False
+    for mapping in mappings:
+        if str(mapping.get("EventSourceArn", "")).split(":")[2:3] != ["sqs"]:
+            continue
+        requests = (mapping.get("LocalCloudStatistics") or {}).get("SqsRequests")
+        if not isinstance(requests, Mapping):
+            continue
+        found = True
+        for operation, count in requests.items():
+            counted[str(operation)] = counted.get(str(operation), 0) + int(count)
+    return counted if found else None
+
+
 def function_status(aws: Aws, function: str) -> FunctionStatus:
     """The function's (first) SQS mapping and what it did."""
     sqs_mappings = [
         m
-        for m in _raw_mappings(aws.client("lambda"), function)
+        for m in raw_mappings(aws.client("lambda"), function)
         if str(m.get("EventSourceArn", "")).split(":")[2:3] == ["sqs"]
     ]
     if not sqs_mappings:
@@ -128,17 +146,6 @@ def function_status(aws: Aws, function: str) -> FunctionStatus:
         records=stats.get("Records"),
         sqs_requests=stats.get("SqsRequests"),
     )
-
-
-def mapping_requests(statuses: Mapping[str, FunctionStatus]) -> dict[str, int]:
-    """The SQS requests each service's mapping made, as `<service> mapping` -> count, for
-    a run's requests per event (the polling is requests, though AWS does not bill it).
-    A function whose figures are unknown (AWS) is left out, not counted as zero."""
-    return {
-        f"{service} mapping": sum(found.sqs_requests.values())
-        for service, found in statuses.items()
-        if found.sqs_requests is not None
-    }
 
 
 class LogEvent(BaseModel):

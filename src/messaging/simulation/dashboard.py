@@ -46,39 +46,23 @@ def render(samples: Sequence[Sample], duration: float) -> RenderableType:
         ("  p95 ", "dim"),
         _ms(last.latency_p95_ms),
     )
-    table = Table("service", "stored", "rate", "visible", "in flight", "DLQ", box=None)
+    columns = ["service", "stored", "rate", "visible", "in flight", "DLQ"]
+    if last.functions:  # the services run as Lambda functions
+        columns += ["invocations", "errors", "concurrency"]
+    table = Table(*columns, box=None)
     for name, queue in last.queues.items():
         dlq = Text(str(queue.dlq), style="red" if queue.dlq else "")
-        table.add_row(
+        row: list[str | Text] = [
             name,
             f"{last.done[name]:,}",
             f"{_rate(samples, name):,.0f}/s",
             f"{queue.visible:,}",
             f"{queue.in_flight:,}",
             dlq,
-        )
-    if not last.functions:
-        return Group(header, table)
-    return Group(header, table, _functions_table(last))
-
-
-def _functions_table(last: Sample) -> Table:
-    """Per Lambda-hosted service: its mapping's concurrency now (and peak) and its work."""
-
-    def shown(value: int | None) -> str:
-        return "-" if value is None else f"{value:,}"
-
-    table = Table(
-        "function", "concurrency", "peak", "invocations", "errors", "SQS requests", box=None
-    )
-    for name, function in last.functions.items():
-        requests = function.sqs_requests
-        table.add_row(
-            f"{name} ({function.function})",
-            shown(function.concurrency),
-            shown(function.peak_concurrency),
-            shown(function.invocations),
-            shown(function.invocation_errors),
-            shown(None if requests is None else sum(requests.values())),
-        )
-    return table
+        ]
+        if name in last.functions:
+            function = last.functions[name]
+            errors = Text(str(function.errors), style="red" if function.errors else "")
+            row += [f"{function.invocations:,}", errors, f"{function.concurrency:.1f}"]
+        table.add_row(*row)
+    return Group(header, table)

@@ -6,6 +6,11 @@ sampler records the system every second (for the live view and the chart). When 
 duration is over it stops producing, waits for the queues to drain and for Firehose to
 flush, stops the services, and reads every destination back (`verify`). It does not
 know whether it talks to AWS or to the local cloud: only the endpoint differs.
+
+The services run where `services` says (`hosts`): as the stack's Lambda functions
+(`lambda`, the default: the stack gets `ServicesHost=lambda` and the current function
+code), or as long-running workers in this process (`workers`: `ServicesHost=external`).
+The proof, the latency and the requests per event are measured the same way in both.
 """
 
 from __future__ import annotations
@@ -15,26 +20,29 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from messaging import lake
-from messaging.consumer.runner import Runner
 from messaging.consumer.state import WorkerOptions
 from messaging.core.events import ConsumerCreated
 from messaging.core.metrics import percentile
 from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
-from messaging.ops import stack, status
+from messaging.ops import hosting, stack, status
 from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
-from messaging.ops.functions import (
-    FunctionStatus,
-    function_names,
-    function_status,
-    mapping_requests,
-)
 from messaging.ops.settings import Settings
 from messaging.producer import Producer, ProducerStats
 from messaging.producer.fakes import ConsumerFactory
+from messaging.simulation.hosts import (
+    FunctionSample,
+    HostError,
+    LambdaHost,
+    MappingMeter,
+    ServiceHost,
+    WorkersHost,
+    stack_host,
+)
+from messaging.simulation.mapping_meter import lambda_api_meter
 from messaging.simulation.verify import LakeScan, Report, latencies_ms, lost_events, read_effects
 
 if TYPE_CHECKING:
@@ -66,6 +74,8 @@ class SimulationOptions:
     name_prefix: str = ""  # the stack's NamePrefix, so runs can share an account
     visibility_timeout: int | None = None  # the stack's VisibilityTimeoutSeconds (None: keep)
     poll_seconds: int = 5  # long poll; also bounds how long stopping the services takes
+    services: str = "lambda"  # where the services run: "lambda" or "workers" (`hosts`)
+    stall_timeout: float = 60.0  # a backlog nobody works on this long stops the run
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,7 @@ class Sample:
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     phase: str
-    # Services hosted on Lambda: their mapping's concurrency and invocations (local cloud).
-    functions: dict[str, FunctionStatus] = field(default_factory=dict)
+    functions: dict[str, FunctionSample] = field(default_factory=dict)  # on Lambda only
 
 
 @dataclass
@@ -105,9 +114,13 @@ class Simulation:
         on_sample: Callable[[Sample], None] = lambda _: None,
         on_event: Callable[[stack.StackEvent], None] = lambda _: None,
         on_note: Callable[[str], None] = lambda _: None,
+        artifacts: hosting.ArtifactSource | None = None,
+        mapping_meter: MappingMeter | None = None,
     ) -> None:
         self.settings = settings
         self.options = options
+        self.artifacts = artifacts or hosting.ArtifactSource()
+        self.mapping_meter = mapping_meter
         self.on_sample = on_sample
         self.on_event = on_event
         self.on_note = on_note
@@ -117,7 +130,6 @@ class Simulation:
         self._credentials = placeholder_credentials
         self._sessions: dict[str, Aws] = {}
         self._phase = "deploying"
-        self._functions: dict[str, str] = {}  # service -> Lambda function (stack outputs)
 
     def _aws(self, role: str) -> Aws:
         """One session per role, so every request is attributed to who made it."""
@@ -130,11 +142,11 @@ class Simulation:
         started = time.monotonic()
         outputs = self._deploy()
         run = _Run()
-        options = WorkerOptions(
-            concurrency=self.options.concurrency, wait_seconds=self.options.poll_seconds
-        )
-        services = Runner(SERVICES.values(), outputs.model_dump(), self._aws, options)
-        services.start()
+        try:
+            services = self._host(outputs)
+            services.start()
+        except HostError as error:
+            raise SimulationError(str(error)) from error
         sampling = threading.Event()
         sampler = threading.Thread(
             target=self._sample_loop, args=(outputs, run, services, started, sampling)
@@ -145,8 +157,10 @@ class Simulation:
             producer_stats = self._produce(outputs, run, stop)
             self._phase = "draining"
             self._drain(outputs, run, services, stop)
-            self._phase = "flushing"
-            lake_scan = self._wait_for_lake(outputs, run, stop)
+            lake_scan = LakeScan()
+            if not services.errors:  # a run that failed has nothing to wait for
+                self._phase = "flushing"
+                lake_scan = self._wait_for_lake(outputs, run, stop)
         finally:
             services.stop()
             sampling.set()
@@ -159,6 +173,21 @@ class Simulation:
             outputs, run, services, producer_stats, lake_scan, time.monotonic() - started
         )
 
+    def _host(self, outputs: stack.StackOutputs) -> ServiceHost:
+        if self.options.services == "workers":
+            options = WorkerOptions(
+                concurrency=self.options.concurrency, wait_seconds=self.options.poll_seconds
+            )
+            return WorkersHost(SERVICES.values(), outputs.model_dump(), self._aws, options)
+        return LambdaHost(
+            SERVICES.values(),
+            {k: v for k, v in outputs.model_dump().items() if v},
+            self._aws("logs"),  # reading the functions' logs is counted apart
+            stall_timeout=self.options.stall_timeout,
+            mapping_meter=self.mapping_meter
+            or lambda_api_meter(self._aws("lambda").client("lambda")),
+        )
+
     # -- phases --------------------------------------------------------------------
 
     def _asked(self) -> dict[str, str]:
@@ -168,6 +197,7 @@ class Simulation:
             "BufferIntervalSeconds": self.options.buffer_interval,
             "BufferSizeMB": self.options.buffer_size_mb,
             "VisibilityTimeoutSeconds": self.options.visibility_timeout,
+            "ServicesHost": stack_host(self.options.services),
         }
         return {key: str(value) for key, value in asked.items() if value is not None}
 
@@ -186,17 +216,24 @@ class Simulation:
         if existing is not None and existing["StackStatus"] in USABLE:
             current = stack.stack_parameters(existing)
             changing = {key: value for key, value in asked.items() if current.get(key) != value}
-            if changing:
+            code = self._hosting(template, changing, existing)
+            new_code = {k: v for k, v in code.items() if current.get(k) != v}
+            if changing or new_code:
+                said = [f"{k} {current.get(k)} -> {v}" for k, v in changing.items()]
+                if new_code:
+                    said.append("the functions get the current code (a new artifact)")
                 self.on_note(
-                    f"Changing stack {name}, as asked: "
-                    + ", ".join(f"{k} {current.get(k)} -> {v}" for k, v in changing.items())
+                    f"Changing stack {name}{', as asked' if changing else ''}: "
+                    + ", ".join(said)
                     + " (it stays that way after the run)"
                 )
-                stack.deploy(cfn, name, template, changing, on_event=self.on_event)
+                parameters = {**changing, **new_code}
+                stack.deploy(cfn, name, template, parameters, on_event=self.on_event)
             else:
                 self.on_note(f"Using stack {name} as it is ({existing['StackStatus']})")
         else:
             parameters = {"BufferIntervalSeconds": str(NEW_STACK_BUFFER_INTERVAL), **asked}
+            parameters |= self._hosting(template, parameters, None)
             self.on_note(f"Deploying stack {name} for this run")
             stack.deploy(cfn, name, template, parameters, on_event=self.on_event)
         found = stack.stack_parameters(stack.describe_stack(cfn, name) or {})
@@ -206,8 +243,28 @@ class Simulation:
             "MiB, whichever comes first; after producing, the run waits up to "
             f"{self.buffer_interval + LAKE_GRACE} s for the lake"
         )
-        self._functions = function_names(stack.read_outputs(cfn, name))
         return stack.stack_outputs(cfn, name)
+
+    def _hosting(
+        self, template: str, given: dict[str, str], existing: dict[str, Any] | None
+    ) -> dict[str, str]:
+        """The artifact's location when the services run on Lambda (built and uploaded)."""
+        aws = self._sessions["deploy"]
+        try:
+            plan = hosting.prepare(
+                aws.s3(),
+                aws.client("sts"),
+                aws.region,
+                template,
+                given,
+                existing,
+                source=self.artifacts,
+            )
+        except hosting.HostingError as error:
+            raise SimulationError(f"{error}; nothing was changed") from error
+        for note in plan.notes:
+            self.on_note(note)
+        return plan.parameters
 
     def _produce(
         self, outputs: stack.StackOutputs, run: _Run, stop: threading.Event
@@ -235,7 +292,7 @@ class Simulation:
         self,
         outputs: stack.StackOutputs,
         run: _Run,
-        services: Runner[Aws],
+        services: ServiceHost,
         stop: threading.Event,
     ) -> None:
         """Wait until both services have taken every event and their queues are empty."""
@@ -243,8 +300,8 @@ class Simulation:
         values = outputs.model_dump()
         sqs = self._aws("control").sqs()
         while time.monotonic() < deadline and not stop.is_set() and services.alive:
-            caught_up = all(s.done >= run.published for s in services.runs)
-            queues = [values[s.service.queue_output] for s in services.runs]
+            caught_up = all(done >= run.published for done in services.done().values())
+            queues = [values[spec.queue_output] for spec in SERVICES.values()]
             if caught_up and all(_empty(sqs, queue) for queue in queues):
                 return
             stop.wait(0.5)
@@ -266,7 +323,7 @@ class Simulation:
         self,
         outputs: stack.StackOutputs,
         run: _Run,
-        services: Runner[Aws],
+        services: ServiceHost,
         started: float,
         done: threading.Event,
     ) -> None:
@@ -281,7 +338,7 @@ class Simulation:
         aws: Aws,
         outputs: stack.StackOutputs,
         run: _Run,
-        services: Runner[Aws],
+        services: ServiceHost,
         started: float,
     ) -> None:
         values = outputs.model_dump()
@@ -290,17 +347,17 @@ class Simulation:
             visible, in_flight = status.queue_depth(aws, values[spec.queue_output])
             dlq = sum(status.queue_depth(aws, values[spec.dlq_output]))
             queues[name] = status.QueueStatus(visible=visible, in_flight=in_flight, dlq=dlq)
-        latencies = [v for s in services.runs for v in s.worker.latencies.snapshot()]
+        latencies = services.latencies()
         sample = Sample(
             elapsed=time.monotonic() - started,
             published=run.published,
-            done={s.name: s.done for s in services.runs},
+            done=services.done(),
             queues=queues,
             lake_objects=len(lake.list_objects(aws.s3(), outputs.LakeBucketName)),
             latency_p50_ms=percentile(latencies, 50),
             latency_p95_ms=percentile(latencies, 95),
             phase=self._phase,
-            functions={s: function_status(aws, f) for s, f in self._functions.items()},
+            functions=services.functions(),
         )
         self.samples.append(sample)
         self.on_sample(sample)
@@ -311,7 +368,7 @@ class Simulation:
         self,
         outputs: stack.StackOutputs,
         run: _Run,
-        services: Runner[Aws],
+        services: ServiceHost,
         producer: ProducerStats,
         lake_scan: LakeScan,
         total_seconds: float,
@@ -328,8 +385,8 @@ class Simulation:
         )
         # An effect applied twice: two items for one event, or more applications than items.
         duplicate_effects = sum(e.repeated for e in effects.values()) + sum(
-            max(0, s.worker.stats["handled"] - len(effects[s.name].stored_at))
-            for s in services.runs
+            max(0, applied - len(effects[name].stored_at))
+            for name, applied in services.applied().items()
         )
         dlq_values = outputs.model_dump()
         dlq = {
@@ -337,12 +394,14 @@ class Simulation:
             for name, spec in SERVICES.items()
         }
         summary = lake.summarize(lake_scan.objects)
+        # The functions' own requests and their mappings', read before the sessions are
+        # totalled: reading the mappings' counts is itself counted ("lambda", apart).
+        hosted = services.requests()
         requests = {role: aws.requests.total for role, aws in self._sessions.items()}
-        functions = {s: function_status(control, f) for s, f in self._functions.items()}
-        requests.update(mapping_requests(functions))  # Lambda's polling is requests too
+        requests.update(hosted)
         produced = max(len(ids), 1)
         pipeline = requests.get("producer", 0) + sum(
-            requests.get(n, 0) + requests.get(f"{n} mapping", 0) for n in SERVICES
+            requests.get(n, 0) + requests.get(f"{n}-mapping", 0) for n in SERVICES
         )
         return Report(
             produced=len(ids),
@@ -364,9 +423,11 @@ class Simulation:
             seed=self.options.seed,
             endpoint=self.settings.endpoint_url or "AWS",
             retried_entries=producer.retried_entries,
-            worker_failures=sum(
-                s.worker.stats["failed"] + s.worker.stats["held"] + s.worker.stats["errors"]
-                for s in services.runs
+            worker_failures=services.failures(),
+            services=services.name,
+            invocations={n: f.invocations for n, f in services.functions().items()} or None,
+            mapping_requests_counted=(
+                services.mappings_metered if isinstance(services, LambdaHost) else None
             ),
         )
 

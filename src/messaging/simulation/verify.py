@@ -110,8 +110,13 @@ class Report(BaseModel):
     seed: int | None
     endpoint: str
     retried_entries: int = 0  # producer: failed PublishBatch entries published again
-    worker_failures: int = 0  # services: failed handlings/commits and API errors, retried
+    worker_failures: int = 0  # services: failed handlings/commits/invocations, API errors
     faults_injected: int | None = None  # local cloud only
+    services: str = "workers"  # where the services ran: "lambda" or "workers"
+    invocations: dict[str, int] | None = None  # per function, on Lambda
+    # On Lambda: whether the event source mappings' polling is in api_requests (as
+    # "<service>-mapping"); None for workers, whose polling is their own requests.
+    mapping_requests_counted: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -152,4 +157,17 @@ def summary_lines(report: Report) -> list[str]:
         f"survived: {report.faults_injected if report.faults_injected is not None else 'no'} "
         f"injected faults; {report.retried_entries} entries republished; "
         f"{report.worker_failures} worker failures retried",
+        _hosted_line(report),
     ]
+
+
+def _hosted_line(report: Report) -> str:
+    if report.services != "lambda":
+        return "services: long-running workers in this process"
+    invoked = ", ".join(f"{k} {v}" for k, v in (report.invocations or {}).items())
+    polling = (
+        "its polling counted as <service>-mapping"
+        if report.mapping_requests_counted
+        else "its polling not counted (not exposed by this endpoint; free on AWS)"
+    )
+    return f"services: Lambda functions ({invoked} invocations); event source mapping {polling}"

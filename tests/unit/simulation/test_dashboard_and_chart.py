@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from messaging.ops.functions import FunctionStatus
 from messaging.ops.status import QueueStatus
 from messaging.simulation.chart import draw
 from messaging.simulation.dashboard import render
+from messaging.simulation.hosts import FunctionSample
 from messaging.simulation.run import Sample
 
 
@@ -46,17 +46,17 @@ def test_the_live_view_shows_rates_depths_dlq_lake_and_latency() -> None:
     assert rows == [["orders", "120", "40/s", "30", "3", "1"]]
 
 
-def test_the_live_view_shows_each_functions_concurrency_and_invocations() -> None:
-    requests = {"ReceiveMessage": 40, "DeleteMessageBatch": 12}
-    orders = FunctionStatus(
-        function="stack-orders", concurrency=3, peak_concurrency=5, invocations=1200,
-        invocation_errors=2, sqs_requests=requests,
-    )  # fmt: skip
-    aws_side = FunctionStatus(function="stack-payments")  # AWS reports no statistics
-    last = replace(sample(2.0, 150, 120), functions={"orders": orders, "payments": aws_side})
-    rows = [line.split() for line in text_of([sample(1.0, 100, 80), last]).splitlines()]
-    assert ["orders", "(stack-orders)", "3", "5", "1,200", "2", "52"] in rows
-    assert ["payments", "(stack-payments)", "-", "-", "-", "-", "-"] in rows
+def test_the_live_view_shows_each_functions_invocations_errors_and_concurrency() -> None:
+    functions = {
+        "orders": FunctionSample(invocations=1200, errors=2, concurrency=3.25),
+        "payments": FunctionSample(invocations=900, errors=0, concurrency=1.0),
+    }
+    last = replace(sample(2.0, 150, 120), functions=functions)
+    shown = text_of([sample(1.0, 100, 80), last])
+    assert "invocations" in shown
+    assert "concurrency" in shown
+    rows = [line.split() for line in shown.splitlines() if line.strip().startswith("orders")]
+    assert rows == [["orders", "120", "40/s", "30", "3", "0", "1,200", "2", "3.2"]]
 
 
 def test_the_live_view_of_workers_has_no_function_rows() -> None:

@@ -43,6 +43,7 @@ class Service:
     queue_output: str
     dlq_output: str
     table_output: str
+    function_output: str  # present only when the stack runs the services on Lambda
 
     def resources(self, outputs: Mapping[str, str]) -> Resources:
         """This service's queue, DLQ and table, from the stack outputs."""
@@ -59,7 +60,7 @@ class Service:
 
 SERVICES: Final = {
     "orders": Service("orders", orders.handle, "OrdersQueueUrl", "OrdersDlqUrl",
-                      "OrdersTableName"),
+                      "OrdersTableName", "OrdersFunctionName"),
     "payments": Service("payments", payments.handle, "PaymentsQueueUrl", "PaymentsDlqUrl",
-                        "PaymentsTableName"),
+                        "PaymentsTableName", "PaymentsFunctionName"),
 }  # fmt: skip

@@ -65,6 +65,9 @@ class StackOutputs(BaseModel):
     LakeBucketName: str
     OrdersTableName: str
     PaymentsTableName: str
+    # Only when the stack runs the services as Lambda functions (ServicesHost lambda).
+    OrdersFunctionName: str | None = None
+    PaymentsFunctionName: str | None = None
 
 
 class PropertyChange(BaseModel):

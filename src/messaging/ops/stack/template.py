@@ -17,6 +17,7 @@ __all__ = [
     "default_template_path",
     "parameter_list",
     "parse_parameters",
+    "parse_template",
     "template_parameters",
     "template_resources",
 ]
@@ -27,7 +28,9 @@ def default_template_path() -> Path:
     return Path(str(resources.files("messaging.infra").joinpath("infra.yaml")))
 
 
-def _document(template_body: str) -> dict[str, Any]:
+def parse_template(template_body: str) -> dict[str, Any]:
+    """A template (YAML or JSON) as data; short tags (`!Ref`, `!Sub`...) read as None."""
+
     class _Loader(yaml.SafeLoader):
         pass
 
@@ -38,12 +41,12 @@ def _document(template_body: str) -> dict[str, Any]:
 
 def template_parameters(template_body: str) -> dict[str, Any]:
     """Declared parameters of a template (YAML or JSON), tolerating CFN short tags."""
-    return dict(_document(template_body).get("Parameters") or {})
+    return dict(parse_template(template_body).get("Parameters") or {})
 
 
 def template_resources(template_body: str) -> dict[str, str]:
     """Logical id -> type of every resource the template declares."""
-    declared = _document(template_body).get("Resources") or {}
+    declared = parse_template(template_body).get("Resources") or {}
     return {name: str(body.get("Type", "")) for name, body in declared.items()}
 
 

@@ -37,6 +37,16 @@ def test_infra_yaml_declares_the_contract_parameters() -> None:
         "BufferSizeMB": 5,
         "MaxReceiveCount": 5,
         "VisibilityTimeoutSeconds": 30,
+        # How the services are hosted (issue 17): on Lambda unless told otherwise.
+        "ServicesHost": "lambda",
+        "ArtifactBucket": "",
+        "ArtifactKey": "",
+        "FunctionTimeoutSeconds": 5,
+        "FunctionMemoryMB": 256,
+        "BatchSize": 10,
+        "MaximumBatchingWindowInSeconds": 1,
+        "MaximumConcurrency": 5,
+        "FunctionLogRetentionDays": 30,
     }
 
 

@@ -1,0 +1,166 @@
+"""What the Lambda functions did, read back from their CloudWatch Logs.
+
+A function's work is not in this process, so a simulation reads it where Lambda puts
+it, on AWS and on the local cloud alike: the log group `/aws/lambda/<function>`. Two
+lines per invocation count:
+
+- the handler's JSON line (`type` `messaging.batch`, see
+  `messaging.consumer.lambda_handler`): the records and what became of them, the AWS
+  calls the invocation made, and publish -> stored latencies;
+- Lambda's `REPORT RequestId: ... Duration: ... Billed Duration: ...` line, one per
+  invocation whatever its end, so an invocation with a REPORT line and no handler line
+  ended in an error (an exception, a timeout, a killed process).
+
+Events are read with FilterLogEvents from a moving start time (with a lookback, since
+CloudWatch may ingest events late and out of order) and counted once each, by event id.
+
+Known limits: on AWS, lines reach CloudWatch Logs seconds after they are written, so
+counts lag; concurrency is estimated from the REPORT durations of the last window
+(Little's law: busy milliseconds per millisecond), not read from Lambda's metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+from messaging.core.metrics import Latencies
+
+__all__ = ["BATCH_LINE_TYPE", "FunctionActivity", "LogReader", "parse_report"]
+
+BATCH_LINE_TYPE: Final = "messaging.batch"  # the handler's `LOG_TYPE`
+LOOKBACK_MS: Final = 60_000  # CloudWatch may ingest an event this late
+_REPORT: Final = re.compile(
+    r"^REPORT RequestId: (?P<request>\S+)\s+Duration: (?P<duration>[\d.]+) ms\s+"
+    r"Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB\s+"
+    r"Max Memory Used: (?P<used>\d+) MB"
+)
+_OUTCOMES: Final = ("applied", "duplicate", "retry", "poison", "failures")
+
+
+@dataclass(frozen=True)
+class Report:
+    """One REPORT line."""
+
+    request_id: str
+    duration_ms: float
+    billed_ms: int
+    memory_mb: int
+    max_memory_used_mb: int
+
+
+def parse_report(message: str) -> Report | None:
+    matched = _REPORT.match(message.strip())
+    if matched is None:
+        return None
+    return Report(
+        matched["request"],
+        float(matched["duration"]),
+        int(matched["billed"]),
+        int(matched["memory"]),
+        int(matched["used"]),
+    )
+
+
+@dataclass
+class FunctionActivity:
+    """One function's invocations and outcomes, summed from its log lines."""
+
+    invocations: int = 0  # REPORT lines
+    batches: int = 0  # handler lines: invocations that returned an answer
+    records: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # applied, duplicate, ...
+    aws_calls: Counter[str] = field(default_factory=Counter)  # "dynamodb:TransactWriteItems"
+    billed_ms: int = 0
+    latencies: Latencies = field(default_factory=Latencies)
+    busy: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=10_000))
+
+    @property
+    def done(self) -> int:
+        """Events applied or found duplicate."""
+        return self.outcomes["applied"] + self.outcomes["duplicate"]
+
+    @property
+    def errors(self) -> int:
+        """Invocations that ended without the handler's answer (exception, timeout, kill)."""
+        return max(0, self.invocations - self.batches)
+
+    def add(self, timestamp_ms: int, message: str) -> None:
+        report = parse_report(message)
+        if report is not None:
+            self.invocations += 1
+            self.billed_ms += report.billed_ms
+            self.busy.append((timestamp_ms, report.duration_ms))
+            return
+        line = _batch_line(message)
+        if line is None:
+            return
+        self.batches += 1
+        self.records += int(line.get("records", 0))
+        for outcome in _OUTCOMES:
+            self.outcomes[outcome] += int(line.get(outcome, 0))
+        self.aws_calls.update({str(k): int(v) for k, v in (line.get("aws_calls") or {}).items()})
+        for value in line.get("latency_ms") or []:
+            self.latencies.add(float(value))
+
+    def concurrency(self, now_ms: int, window_ms: int = 5_000) -> float:
+        """Average invocations in flight over the last window (busy ms / window ms)."""
+        start = now_ms - window_ms
+        busy = 0.0
+        for ended, duration in self.busy:
+            began = ended - duration
+            busy += max(0.0, min(ended, now_ms) - max(began, start))
+        return busy / window_ms
+
+
+def _batch_line(message: str) -> dict[str, Any] | None:
+    text = message.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        line = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(line, dict) or line.get("type") != BATCH_LINE_TYPE:
+        return None
+    return line
+
+
+@dataclass
+class LogReader:
+    """New events of one log group, each yielded once."""
+
+    logs: Any  # a CloudWatch Logs client (no type stubs for it are installed)
+    group: str
+    since_ms: int
+    _seen: set[str] = field(default_factory=set)
+    _newest_ms: int = 0
+
+    def read(self) -> Iterator[tuple[int, str]]:
+        start = max(self.since_ms, self._newest_ms - LOOKBACK_MS)
+        token: str | None = None
+        while True:
+            try:
+                more = {"nextToken": token} if token else {}
+                page = self.logs.filter_log_events(logGroupName=self.group, startTime=start, **more)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                    return  # no group yet: the function has not logged anything
+                raise
+            for event in page.get("events", []):
+                event_id = str(event.get("eventId"))
+                if event_id in self._seen:
+                    continue
+                self._seen.add(event_id)
+                timestamp = int(event.get("timestamp", 0))
+                self._newest_ms = max(self._newest_ms, timestamp)
+                yield timestamp, str(event.get("message", ""))
+            token = page.get("nextToken")
+            if not token:
+                return
