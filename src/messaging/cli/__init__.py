@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from messaging.cli import infra, lake, services, simulate
+from messaging.cli import environment, infra, lake, services, simulate
 from messaging.cli.common import app
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (infra, lake, services, simulate)  # importing them registers their commands on `app`
+# Importing them registers their commands on `app`, in this order in the help.
+_COMMANDS = (infra, services, simulate, lake, environment)
 
 
 def main() -> None:
