@@ -1,5 +1,5 @@
-"""What a command needs before it starts: its extra installed, and for the local cloud, no AWS
-set-up at all.
+"""What a command needs before it starts: its extra installed, paths it will write writable,
+and for the local cloud, no AWS set-up at all.
 
 A plain `pip install messaging` is the core; `up` and a local `simulate` need the `local`
 extra, `lake query` the `lake` extra, `simulate --chart` the `chart` extra. A command
@@ -15,12 +15,21 @@ local cloud therefore drops the profile variables first: nothing in it talks to 
 from __future__ import annotations
 
 import os
+import tempfile
 from importlib.util import find_spec
+from pathlib import Path
 
 from messaging.cli.common import fail
 from messaging.cli.console import note
 
-__all__ = ["EXTRAS", "PROFILE_VARIABLES", "missing_modules", "require_extra", "without_aws_profile"]
+__all__ = [
+    "EXTRAS",
+    "PROFILE_VARIABLES",
+    "check_output_path",
+    "missing_modules",
+    "require_extra",
+    "without_aws_profile",
+]
 
 EXTRAS: dict[str, tuple[str, ...]] = {
     "local": ("moto", "waitress", "sortedcontainers", "flask"),
@@ -51,3 +60,22 @@ def without_aws_profile() -> None:
     if ignored:
         shown = ", ".join(f"{name}={value}" for name, value in ignored.items())
         note(f"Ignoring {shown}: the local cloud needs no profile (placeholder credentials)")
+
+
+def check_output_path(path: Path, option: str) -> None:
+    """Fail now, not after a long run, if `path` cannot be written (its folder is made)."""
+    if path.is_dir():
+        raise fail(f"{option} {path} is a directory; give a file name", code=2)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            with path.open("a"):  # appends nothing, truncates nothing
+                pass
+        else:
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".messaging-check-"):
+                pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise fail(
+            f"{option} {path} cannot be written ({reason}); give another path", code=2
+        ) from error
