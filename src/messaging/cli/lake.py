@@ -36,6 +36,7 @@ from messaging.cli.common import (
     out,
     settings_from,
 )
+from messaging.cli.local import require_extra
 from messaging.ops import stack
 from messaging.ops.aws import Aws
 from messaging.ops.settings import Settings
@@ -242,6 +243,7 @@ def query_lake(
 
     Example: messaging lake query "select landing_date, count(*) from events group by 1"
     """
+    require_extra("lake", "messaging lake query")
     settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
