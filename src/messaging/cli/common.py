@@ -38,10 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TEMPLATE",
+    "App",
+    "Command",
     "EndpointUrl",
     "FaultOps",
     "FaultRate",
     "FaultSeed",
+    "Group",
     "JitterMs",
     "Json",
     "LatencyMs",

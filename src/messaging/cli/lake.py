@@ -25,7 +25,9 @@ from rich.text import Text
 
 from messaging import lake
 from messaging.cli.common import (
+    App,
     EndpointUrl,
+    Group,
     Profile,
     Region,
     StackName,
@@ -46,7 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = ["lake_app", "list_lake", "query_lake"]
 
-lake_app = typer.Typer(
+lake_app = App(
+    cls=Group,
     help="The S3 data lake Firehose writes: list its partitions, query its events with SQL.",
     no_args_is_help=True,
     rich_markup_mode="rich",
