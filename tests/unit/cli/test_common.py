@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from messaging.ops.settings import Settings
 WIDE = {"COLUMNS": "250", "NO_COLOR": "1"}
 
 
+@functools.cache
 def commands() -> dict[str, Any]:
     """Every (click) command by its full name (`lake query`); typer may vendor click."""
     found: dict[str, Any] = {}
@@ -33,6 +35,7 @@ def commands() -> dict[str, Any]:
     return found
 
 
+@functools.cache
 def help_of(*args: str) -> str:
     result = CliRunner().invoke(app, [*args, "--help"], env=WIDE)
     assert result.exit_code == 0, result.output
