@@ -12,7 +12,7 @@ CHECKOV_VENV := $(VENV)/tools/checkov
 TEMPLATE := src/messaging/infra/infra.yaml
 LOCK   := $(UV) pip compile pyproject.toml --universal --python-version 3.11 --quiet
 
-.PHONY: run test lint typecheck iac unit bench lock clean
+.PHONY: run test test-exhaustive lint typecheck iac unit bench lock clean
 
 # uv installs the locked versions in seconds (pip took minutes); it is pinned too.
 $(UV): requirements/uv.txt
@@ -46,6 +46,11 @@ lock: | $(UV)
 ## test: lint, types, IaC checks and the whole test suite
 test: lint typecheck iac
 	$(BIN)/pytest -n 2 --dist loadfile
+
+## test-exhaustive: slow, thorough checks left out of `make test` (every extra's message
+## and the template shipped in the built wheel; about a minute)
+test-exhaustive: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadfile -m exhaustive
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
