@@ -136,8 +136,9 @@ def simulate(
     Ctrl-C stops producing early; the run still drains, waits for Firehose and verifies,
     and reports `interrupted`. A second Ctrl-C aborts at once, without verifying.
 
-    Exit status: 0 if nothing was lost and no effect was applied twice; 1 if something
-    was (or the run could not finish); 130 if it was interrupted (verified all the same).
+    Exit status: 0 if events were produced, none was lost and no effect was applied
+    twice; 1 if not (or the run could not finish); 130 if it was interrupted (verified
+    all the same).
 
     The fault options make the in-process local cloud slow and unreliable the way AWS
     can be; the run must still lose nothing.

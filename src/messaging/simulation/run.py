@@ -248,9 +248,11 @@ class Simulation:
 
     def _produce(self, outputs: stack.StackOutputs, stop: threading.Event) -> ProducerStats:
         factory = ConsumerFactory(seed=self.options.seed)
-        deadline = time.monotonic() + self.options.duration
 
         def events() -> Iterator[ConsumerCreated]:
+            # The duration is of producing: it starts when the producer asks for its first
+            # event, not before its client is made (seconds on a loaded machine).
+            deadline = time.monotonic() + self.options.duration
             for event in factory.stream():
                 if time.monotonic() >= deadline:
                     return

@@ -138,7 +138,8 @@ class Report(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.duplicate_effects == 0
+        """A run that produced nothing proved nothing: it is not a pass."""
+        return self.produced > 0 and self.lost == 0 and self.duplicate_effects == 0
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,8 @@ def summary_lines(report: Report) -> list[str]:
     """The human report, one fact per line."""
     if report.ok:
         verdict = "OK: every event reached every destination, once"
+    elif report.produced == 0:
+        verdict = "FAILED: no event was produced, so nothing was verified"
     else:
         verdict = f"FAILED: {report.lost} lost, {report.duplicate_effects} duplicate effects"
     if report.interrupted:

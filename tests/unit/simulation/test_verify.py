@@ -72,6 +72,9 @@ def test_ok_only_without_losses_or_duplicate_effects() -> None:
     assert report().ok
     assert not report(lost=1).ok
     assert not report(duplicate_effects=1).ok
+    nothing = report(produced=0, orders_stored=0, payments_stored=0, lake_distinct_events=0)
+    assert not nothing.ok  # a run that produced nothing proved nothing
+    assert summary_lines(nothing)[0] == "FAILED: no event was produced, so nothing was verified"
     assert summary_lines(report())[0].startswith("OK")
     assert summary_lines(report(lost=3))[0] == "FAILED: 3 lost, 0 duplicate effects"
 
