@@ -61,23 +61,36 @@ def queue_is_empty(up: Cloud, queue_url: str) -> bool:
     return all(value == "0" for value in attributes.values())
 
 
-def test_simulate_against_up_keeps_the_stack_as_it_is_then_the_lake_query_matches(
+def test_a_backlog_is_reported_apart_never_as_duplicates_and_the_stack_is_kept(
     up: Cloud, tmp_path: Path
 ) -> None:
+    """The issue's reproduction: a backlog, part of it consumed (orders only), then a run.
+
+    The module's first run, so the lake holds the backlog and the run's events only.
+    """
     cfn = up.client("cloudformation")
     before = cfn.describe_stacks(StackName="messaging")["Stacks"][0]["Parameters"]
+    assert up.run_json("produce", "--count", "100")["published"] == 100
+    consumed = up.run_json("consume", "orders", "--max-messages", "40")
+    assert consumed["orders"]["received"] == 40
     report_path = tmp_path / "r.json"
-    done = simulate(up, "--duration", "5", "--rate", "20", "--report-json", str(report_path))
+    done = simulate(up, "--duration", "3", "--rate", "20", "--report-json", str(report_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OK: every event reached every destination, once" in done.stdout
+    report = check_report(report_path)  # 0 lost, 0 duplicate effects: the run's own events
+    assert report["endpoint"] == up.endpoint
+    assert report["interrupted"] is False
+    # Consumed by the run's services, apart from the run's own events.
+    assert report["backlog"] == {
+        "orders": {"applied": 60, "duplicates": 0},
+        "payments": {"applied": 100, "duplicates": 0},
+    }
+    assert "backlog (events there before the run, not judged)" in done.stdout
     # No parameter option: the stack is used as it is, and the run says what it found.
     assert "Using stack messaging as it is" in done.stderr
     assert "Firehose buffering: 2 s" in done.stderr
     assert "waits up to 32 s for the lake" in done.stderr
     assert cfn.describe_stacks(StackName="messaging")["Stacks"][0]["Parameters"] == before
-    report = check_report(report_path)
-    assert report["endpoint"] == up.endpoint
-    assert report["interrupted"] is False
     query = subprocess.run(
         [
             str(BIN / "messaging"),
@@ -93,27 +106,7 @@ def test_simulate_against_up_keeps_the_stack_as_it_is_then_the_lake_query_matche
         timeout=120,
         check=True,
     )
-    assert json.loads(query.stdout) == [{"n": report["produced"]}]
-
-
-def test_a_backlog_the_stack_held_before_is_reported_apart_never_as_duplicates(
-    up: Cloud, tmp_path: Path
-) -> None:
-    # The issue's reproduction: a backlog, part of it consumed (orders only), then a run.
-    assert up.run_json("produce", "--count", "100")["published"] == 100
-    consumed = up.run_json("consume", "orders", "--max-messages", "40")
-    assert consumed["orders"]["received"] == 40
-    report_path = tmp_path / "r.json"
-    done = simulate(up, "--duration", "3", "--rate", "20", "--report-json", str(report_path))
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = check_report(report_path)  # 0 lost, 0 duplicate effects: the run's own events
-    backlog = report["backlog"]
-    # Consumed by the run's services, apart from the run's own events.
-    assert backlog == {
-        "orders": {"applied": 60, "duplicates": 0},
-        "payments": {"applied": 100, "duplicates": 0},
-    }
-    assert "backlog (events there before the run, not judged)" in done.stdout
+    assert json.loads(query.stdout) == [{"n": report["produced"] + 100}]
 
 
 def test_ctrl_c_stops_producing_then_verifies_every_event_and_reports_interrupted(
