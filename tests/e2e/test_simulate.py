@@ -163,6 +163,36 @@ def test_fault_flags_need_the_in_process_cloud(up: Cloud) -> None:
     assert "fault injection needs the in-process local cloud" in done.stderr
 
 
+def test_a_second_ctrl_c_aborts_at_once_saying_what_was_not_verified(
+    up: Cloud, tmp_path: Path
+) -> None:
+    """The module's last run against `up`: it leaves the queues as the abort found them."""
+    report_path = tmp_path / "r.json"
+    outputs = up.outputs()
+    dynamodb = up.client("dynamodb")
+
+    def stored() -> int:
+        return int(dynamodb.scan(TableName=outputs["OrdersTableName"], Select="COUNT")["Count"])
+
+    before = stored()
+    running = up.spawn(
+        "simulate", "--duration", "60", "--rate", "20", "--report-json", str(report_path)
+    )
+    try:
+        wait_for(lambda: stored() > before, timeout=120, interval=0.5)  # producing
+        running.process.send_signal(signal.SIGINT)
+        running.wait_line("Ctrl-C again aborts without verifying", timeout=30)
+        running.process.send_signal(signal.SIGINT)
+        line = running.wait_line("aborted while", timeout=30)
+        assert running.process.wait(timeout=30) == 130
+    finally:
+        running.process.kill()
+    assert "events were published; not verified: " in line
+    assert line.endswith("No report was written.")
+    assert "Traceback" not in "\n".join(running.seen)
+    assert not report_path.exists()
+
+
 def test_simulate_survives_injected_faults_and_latency(tmp_path: Path) -> None:
     report_path = tmp_path / "r.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
