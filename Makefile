@@ -48,7 +48,7 @@ test: lint typecheck iac
 	$(BIN)/pytest -n 2 --dist loadfile
 
 ## test-exhaustive: slow, thorough checks left out of `make test` (every extra's message
-## and the template shipped in the built wheel; about a minute)
+## and the template shipped in the built wheel; about 20 s)
 test-exhaustive: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile -m exhaustive
 

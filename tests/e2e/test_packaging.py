@@ -6,9 +6,10 @@ from its package cache, which `make` filled: no network beyond the package regis
 only on a cold cache. Each command runs outside the checkout, so nothing comes from `src/`.
 
 Every command of a fresh venv costs seconds (no bytecode yet), so `make test` runs one
-venv: the core, checked, then `[local]` added to it (what pip resolves for a fresh
-`[local]` install is the same set) and a short simulation. The checks of every extra's
-message and of the shipped template are `exhaustive` (`make test-exhaustive`).
+venv: the core's packages checked, then `[local]` added to it (what pip resolves for a
+fresh `[local]` install is the same set) and a short simulation. The messages naming a
+missing extra (also tested in process, `tests/unit/cli/test_local.py`) and the shipped
+template are `exhaustive` (`make test-exhaustive`).
 """
 
 from __future__ import annotations
@@ -87,7 +88,6 @@ def test_the_core_installs_alone_then_pipx_install_local_runs_simulate(
     packages = installed(core)
     assert {"boto3", "pydantic", "typer"} <= packages
     assert not packages & HEAVY
-    assert_needs_extra(run(core / "messaging", "up", cwd=tmp_path), "local")
 
     bin_dir = install(wheel, "[local]", tmp_path / "venv")
     assert "moto" in installed(bin_dir)
@@ -117,6 +117,7 @@ def test_every_extra_is_named_when_missing_and_the_template_ships_in_the_wheel(
     core = install(wheel, "", tmp_path / "venv")
     version = ok(run(core / "messaging", "--version", cwd=tmp_path))
     assert version.stdout.strip() == "messaging 0.1.0"
+    assert_needs_extra(run(core / "messaging", "up", cwd=tmp_path), "local")
     assert_needs_extra(run(core / "messaging", "lake", "query", "select 1", cwd=tmp_path), "lake")
     # The consumer and the deploy need nothing more: their help loads, the template ships.
     ok(run(core / "messaging", "consume", "--help", cwd=tmp_path))
