@@ -1,35 +1,65 @@
 # Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+# Both install exact versions from the lock files in requirements/ (`make lock` writes
+# them from pyproject.toml with uv): `make run` only what the main job needs (the core and
+# the `local` and `chart` extras), `make test` everything, dev tools included.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
 STAMP  := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.run-stamp
 CHECKOV_VENV := $(VENV)/tools/checkov
 TEMPLATE := src/messaging/infra/infra.yaml
 WHEELS := $(VENV)/lambda-wheels
+LOCK   := $(UV) pip compile pyproject.toml --universal --python-version 3.11 --quiet
 
-.PHONY: run test lint typecheck iac unit chaos bench clean
+.PHONY: run test test-exhaustive lint typecheck iac unit chaos bench lock clean
 
-$(STAMP): pyproject.toml
+# uv installs the locked versions in seconds (pip took minutes); it is pinned too.
+$(UV): requirements/uv.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/uv.txt
+	touch $(UV)
+
+# The main job's environment: no linters, type checkers or test tools.
+$(RUN_STAMP): pyproject.toml requirements/run.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements/run.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(RUN_STAMP)
+
+# Everything: the run environment plus every extra and the dev tools (a superset of it,
+# with the same versions), so it counts as installed for `make run` too.
+$(STAMP): pyproject.toml requirements/dev.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements/dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP) $(RUN_STAMP)
 
 # The Lambda functions' wheels, downloaded once (for the template's runtime, and for this
 # machine so the tests can run the artifact here): deploys and tests then build the
 # function artifact offline (`messaging deploy` finds $(WHEELS) by itself).
-$(WHEELS)/.fetched: $(STAMP) $(TEMPLATE)
+$(WHEELS)/.fetched: $(TEMPLATE) | $(RUN_STAMP)
 	$(BIN)/messaging package --wheelhouse $(WHEELS) --fetch-only
 	$(BIN)/messaging package --wheelhouse $(WHEELS) --fetch-only --for-this-machine
 	touch $@
 
-## run: the main job, a simulation on the embedded local cloud (about a minute)
-run: $(STAMP) $(WHEELS)/.fetched
+## run: the main job, a simulation on the embedded local cloud (its functions on Lambda)
+run: $(RUN_STAMP) $(WHEELS)/.fetched
 	$(BIN)/messaging simulate --report-json out/report.json --chart out/simulation.png
+
+## lock: write requirements/dev.txt and run.txt from pyproject.toml (keeps current pins;
+## `make lock UPGRADE=--upgrade` takes the newest versions the ranges allow)
+lock: | $(UV)
+	$(LOCK) $(UPGRADE) --extra dev -o requirements/dev.txt
+	$(LOCK) --extra local --extra chart -c requirements/dev.txt -o requirements/run.txt
 
 ## test: lint, types, IaC checks and the whole test suite
 test: lint typecheck iac $(WHEELS)/.fetched
 	$(BIN)/pytest -n 2 --dist loadfile
+
+## test-exhaustive: slow, thorough checks left out of `make test` (every extra's message
+## and the template shipped in the built wheel; about 20 s)
+test-exhaustive: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadfile -m exhaustive
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

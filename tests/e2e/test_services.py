@@ -98,8 +98,10 @@ def test_a_bad_body_ends_in_the_dlq_while_good_messages_flow(
         Entries=[{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[9:19])],
     )
     before = run_json(cloud, "status", *STACK)["tables"]["orders"]
-    consumed = run_json(cloud, "consume", "orders", *STACK, "--until-empty")
+    # It reaches the DLQ while consume runs: --no-fail-on-dlq, or consume exits 3.
+    consumed = run_json(cloud, "consume", "orders", *STACK, "--until-empty", "--no-fail-on-dlq")
     assert consumed["orders"]["handled"] == 19
+    assert consumed["orders"]["dlq_added"] == 1
     assert consumed["orders"]["undecodable"] == 5  # received maxReceiveCount (5) times
     status = run_json(cloud, "status", *STACK)
     assert status["tables"]["orders"] == before + 19

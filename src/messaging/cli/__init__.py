@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from messaging.cli import functions, infra, lake, package, services, simulate
+from messaging.cli import environment, functions, infra, lake, package, services, simulate
 from messaging.cli.common import app
 
 __all__ = ["app", "main"]
 
-# Importing them registers their commands on `app`.
-_COMMANDS = (functions, infra, lake, package, services, simulate)
+# Importing them registers their commands on `app`, in this order in the help.
+_COMMANDS = (infra, services, functions, package, simulate, lake, environment)
 
 
 def main() -> None:

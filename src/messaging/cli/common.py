@@ -1,35 +1,53 @@
-"""What every command shares: the app, options, consoles, errors and signals."""
+"""What every command shares: the app, options, errors and signals.
+
+Options follow the AWS SDK's conventions and show where their value comes from: the help
+of every option that an environment variable sets names it (`[env var: ...]`) and its
+default. Flags take no value, so the help shows none. Output conventions (stdout for
+results, stderr for progress, plain lines off a terminal, `NO_COLOR`, `--quiet`) live in
+`cli.console`.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandFunctionType
 
+from messaging.cli.console import err, out, set_quiet
 from messaging.errors import MessagingError
 from messaging.ops import stack
-from messaging.ops.settings import Settings
+from messaging.ops.aws import Aws
+from messaging.ops.settings import DEFAULT_STACK_NAME, Settings
 
 if TYPE_CHECKING:
     from messaging.localcloud.faults import FaultPlan
 
 __all__ = [
     "DEFAULT_TEMPLATE",
+    "App",
+    "Command",
     "EndpointUrl",
     "FaultOps",
     "FaultRate",
     "FaultSeed",
+    "Group",
     "JitterMs",
+    "Json",
     "LatencyMs",
     "Parameters",
     "Profile",
@@ -42,14 +60,48 @@ __all__ = [
     "fail",
     "fault_plan",
     "guard",
+    "is_local_endpoint",
     "out",
+    "package_version",
     "print_event",
     "print_outputs",
+    "session",
     "settings_from",
     "stop_on_signals",
 ]
 
-app = typer.Typer(
+
+# Typed loosely: typer vendors its own click (typer._click) in some versions, not others.
+def _flags_take_no_value(params: Any) -> Any:
+    """typer shows a `<bool>` placeholder after every flag, as if it took a value."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    def get_params(self, ctx: Any) -> Any:
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    def get_params(self, ctx: Any) -> Any:
+        return _flags_take_no_value(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """typer's app whose commands show flags as flags."""
+
+    def command(
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        kwargs.setdefault("cls", Command)
+        return super().command(*args, **kwargs)
+
+
+app = App(
+    cls=Group,
     help="Run, test and deploy the event-driven messaging system, on AWS or on the "
     "embedded local cloud.",
     no_args_is_help=True,
@@ -58,19 +110,96 @@ app = typer.Typer(
 )
 T = TypeVar("T")
 DEFAULT_TEMPLATE = stack.default_template_path()
-out = Console()
-err = Console(stderr=True)
+
+
+def package_version() -> str:
+    try:
+        return version("messaging")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        from messaging import __version__  # noqa: PLC0415
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"messaging {package_version()}", highlight=False)
+        raise typer.Exit
+
+
+@app.callback()
+def _global_options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            envvar="MESSAGING_QUIET",
+            show_envvar=True,
+            help="Print results, warnings and errors only: no progress, notes or live views.",
+        ),
+    ] = False,
+) -> None:
+    """Run, test and deploy the event-driven messaging system, on AWS or on the embedded
+    local cloud.
+
+    Results go to stdout, progress and errors to stderr. Off a terminal, lines are never
+    wrapped and live views become a plain progress line every few seconds; NO_COLOR turns
+    colour off.
+    """
+    set_quiet(quiet)
+
 
 StackName = Annotated[
     str | None,
-    typer.Option("--stack-name", help="CloudFormation stack name [env: MESSAGING_STACK_NAME]"),
+    typer.Option(
+        "--stack-name",
+        envvar="MESSAGING_STACK_NAME",
+        show_envvar=True,
+        show_default=DEFAULT_STACK_NAME,
+        help="CloudFormation stack name.",
+    ),
 ]
 EndpointUrl = Annotated[
     str | None,
-    typer.Option("--endpoint-url", help="AWS or any compatible endpoint [env: AWS_ENDPOINT_URL]"),
+    typer.Option(
+        "--endpoint-url",
+        envvar="AWS_ENDPOINT_URL",
+        show_envvar=True,
+        show_default="AWS itself",
+        help="AWS or any compatible endpoint, e.g. http://127.0.0.1:4566 for `messaging up`.",
+    ),
 ]
-Region = Annotated[str | None, typer.Option("--region", help="AWS region [env: AWS_REGION]")]
-Profile = Annotated[str | None, typer.Option("--profile", help="AWS profile [env: AWS_PROFILE]")]
+Region = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+        show_envvar=True,
+        show_default="your AWS config's, else us-east-1",
+        help="AWS region.",
+    ),
+]
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        envvar="AWS_PROFILE",
+        show_envvar=True,
+        show_default="boto3's credential chain",
+        help="AWS profile (from ~/.aws/config).",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 Wheelhouse = Annotated[
     Path | None,
     typer.Option(
@@ -78,10 +207,11 @@ Wheelhouse = Annotated[
         envvar="MESSAGING_WHEELHOUSE",
         file_okay=False,
         metavar="DIR",
+        show_envvar=True,
+        show_default="the environment's lambda-wheels directory that `make` fills, "
+        "else the package index",
         help="Build the Lambda functions' artifact offline, from the wheels in DIR "
-        "(`messaging package --fetch-only` fills it). Default: the environment's "
-        "lambda-wheels directory that `make` fills, else the package index. "
-        "[env: MESSAGING_WHEELHOUSE]",
+        "(`messaging package --fetch-only` fills it).",
     ),
 ]
 Parameters = Annotated[
@@ -154,12 +284,31 @@ def fault_plan(
     return plan if plan.active else None
 
 
+_LOCAL_HOSTS = {"localhost", "localhost.localdomain"}
+_context: dict[str, Settings] = {}
+
+
 def settings_from(**flags: str | None) -> Settings:
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
+        settings = Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as error:
         problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors())
         raise fail(f"invalid settings: {problems}", code=2) from error
+    _context["settings"] = settings  # what `guard` says errors against
+    return settings
+
+
+def is_local_endpoint(url: str | None) -> bool:
+    """A loopback endpoint: `messaging up`, LocalStack, or another local cloud."""
+    host = urlsplit(url).hostname if url else None
+    if not host:
+        return False
+    if host in _LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -186,6 +335,29 @@ def print_outputs(outputs: dict[str, str]) -> None:
         out.print(f"  {key:<{width}}  {outputs[key]}", soft_wrap=True, highlight=False)
 
 
+def credentials_hint(error: BotoCoreError, settings: Settings | None) -> str:
+    """What to do about a missing profile or missing credentials, in one line."""
+    endpoint = settings.endpoint_url if settings is not None else None
+    local = is_local_endpoint(endpoint)
+    if isinstance(error, ProfileNotFound):
+        if local:
+            return (
+                f"{error}: the local cloud at {endpoint} needs no profile; unset AWS_PROFILE "
+                'and use placeholder credentials: eval "$(messaging env)"'
+            )
+        return f"{error}: check --profile / AWS_PROFILE against ~/.aws/config"
+    if local:
+        return (
+            f"no AWS credentials to sign requests to {endpoint}: the local cloud accepts any, "
+            'so set placeholders: eval "$(messaging env)" (or export '
+            "AWS_ACCESS_KEY_ID=localcloud AWS_SECRET_ACCESS_KEY=localcloud)"
+        )
+    return (
+        "no AWS credentials found: configure them (aws configure sso, AWS_PROFILE or "
+        "--profile, an instance role), or point --endpoint-url at a local cloud"
+    )
+
+
 def guard(call: Callable[[], T]) -> T:
     """AWS and stack errors become one readable line and a non-zero exit, not a trace."""
     try:
@@ -194,16 +366,31 @@ def guard(call: Callable[[], T]) -> T:
         raise fail(str(error)) from error
     except ClientError as error:
         raise fail(f"AWS said: {error}") from error
-    except BotoCoreError as error:  # no credentials, endpoint unreachable, ...
+    except (NoCredentialsError, ProfileNotFound) as error:
+        raise fail(credentials_hint(error, _context.get("settings"))) from error
+    except BotoCoreError as error:  # endpoint unreachable, ...
         raise fail(str(error)) from error
 
 
+def session(settings: Settings, **options: Any) -> Aws:
+    """An AWS session for `settings`; a profile that does not exist is one line, not a trace."""
+    return guard(lambda: Aws(settings, **options))
+
+
 @contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C or SIGTERM, so long work can stop gracefully."""
+def stop_on_signals(
+    abort: Callable[[], None] | None = None,
+) -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM, so long work can stop gracefully.
+
+    With `abort`, a second Ctrl-C or SIGTERM calls it (from the main thread) instead of
+    being ignored: for work whose graceful stop itself takes a while.
+    """
     stop = threading.Event()
 
     def _set(_signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set() and abort is not None:
+            abort()
         stop.set()
 
     previous = {sig: signal.signal(sig, _set) for sig in (signal.SIGINT, signal.SIGTERM)}

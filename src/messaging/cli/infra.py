@@ -19,6 +19,7 @@ from messaging.cli.common import (
     FaultRate,
     FaultSeed,
     JitterMs,
+    Json,
     LatencyMs,
     Parameters,
     Profile,
@@ -34,14 +35,16 @@ from messaging.cli.common import (
     out,
     print_event,
     print_outputs,
+    session,
     settings_from,
     stop_on_signals,
 )
+from messaging.cli.local import require_extra, without_aws_profile
 from messaging.cli.stack_view import print_inventory, print_preview
 from messaging.ops import hosting, stack
 from messaging.ops.artifact import ArtifactError
 from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
-from messaging.ops.settings import DEFAULT_STACK_NAME, Settings
+from messaging.ops.settings import Settings
 
 if TYPE_CHECKING:
     from messaging.localcloud.server import LocalCloud
@@ -145,9 +148,7 @@ def up(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 4566,
-    stack_name: Annotated[str, typer.Option("--stack-name", help="Stack to deploy.")] = (
-        DEFAULT_STACK_NAME
-    ),
+    stack_name: StackName = None,
     parameter: Parameters = None,
     no_deploy: Annotated[bool, typer.Option("--no-deploy", help="Start empty.")] = False,
     template: Template = DEFAULT_TEMPLATE,
@@ -207,11 +208,13 @@ def up(
     refused with 403. POST /moto-api/reset empties everything; GET
     /_localcloud/health reports each service.
 
-    Without --state-dir the state is in memory and lost when `up` stops; with it,
-    the state is restored on start and saved periodically and on stop.
+    It needs no AWS profile or credentials: AWS_PROFILE is ignored here.
 
     Example: messaging up --port 4566 --state-dir .localcloud
     """
+    require_extra("local", "messaging up")
+    stack_name = settings_from(stack_name=stack_name).stack_name
+    without_aws_profile()  # before moto is imported: it reads the profile
     # Imported here: only `up` needs moto, and the application never imports it.
     from messaging.localcloud.server import (  # noqa: PLC0415
         GuardPolicy,
@@ -342,7 +345,7 @@ def _source(wheelhouse: Path | None) -> hosting.ArtifactSource:
 
 
 def _deploy_aws(settings: Settings) -> Aws:
-    return Aws(settings, config=default_config(max_attempts=DEPLOY_ATTEMPTS))
+    return session(settings, config=default_config(max_attempts=DEPLOY_ATTEMPTS))
 
 
 @app.command()
@@ -463,6 +466,7 @@ def destroy(
     region: Region = None,
     profile: Profile = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Json = False,
     keep_data: Annotated[
         bool,
         typer.Option(
@@ -498,12 +502,16 @@ def destroy(
     )
     found = guard(lambda: stack.inventory(clients, settings.stack_name))
     if found is None:
-        out.print(f"Stack {settings.stack_name} does not exist; nothing to do.")
+        if as_json:
+            _write_json({"stack_name": settings.stack_name, "existed": False})
+        else:
+            out.print(f"Stack {settings.stack_name} does not exist; nothing to do.")
         return
-    print_inventory(out, found, keep_data=keep_data)
+    print_inventory(err if as_json else out, found, keep_data=keep_data)
     if not yes:
         what = "(its data is kept)" if keep_data else "and all of this data"
-        typer.confirm(f"Delete stack {settings.stack_name} {what}?", abort=True)
+        # On stderr, so that stdout holds only the result (--json).
+        typer.confirm(f"Delete stack {settings.stack_name} {what}?", abort=True, err=True)
     result = guard(
         lambda: stack.destroy(
             clients,
@@ -511,9 +519,12 @@ def destroy(
             found=found,
             retain=retain or [],
             keep_data=keep_data,
-            on_event=print_event,
+            on_event=lambda event: print_event(event, console=err if as_json else out),
         )
     )
+    if as_json:
+        _write_json({"stack_name": settings.stack_name, **_destroy_data(found, result)})
+        return
     out.print(
         f"[green]Deleted[/green] stack {settings.stack_name} ({result.objects_deleted} objects "
         f"removed; deleted after the stack: {', '.join(result.deleted) or 'nothing'}).",
@@ -521,6 +532,31 @@ def destroy(
     )
     if result.kept:
         out.print(f"Kept: {', '.join(result.kept)}", soft_wrap=True)
+
+
+def _destroy_data(found: stack.Inventory, result: stack.DestroyResult) -> dict[str, Any]:
+    return {
+        "existed": result.existed,
+        "status_before": found.status,
+        "tables": {name: items for _, name, items in found.tables},
+        "buckets": {
+            bucket.name: {
+                "objects": bucket.objects,
+                "versions": bucket.versions,
+                "bytes": bucket.size,
+                "access_logs": bucket.access_logs,
+            }
+            for bucket in found.buckets
+        },
+        "queues": {url.rsplit("/", 1)[-1]: messages for _, url, messages in found.queues},
+        "objects_deleted": result.objects_deleted,
+        "deleted_after_stack": result.deleted,
+        "kept": result.kept,
+    }
+
+
+def _write_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
 @app.command()
@@ -540,7 +576,7 @@ def outputs(
     settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
-    aws = Aws(settings)
+    aws = session(settings)
     values = guard(lambda: stack.read_outputs(aws.cloudformation(), settings.stack_name))
     if as_json:
         sys.stdout.write(json.dumps(values, indent=2, sort_keys=True) + "\n")

@@ -25,7 +25,9 @@ from rich.text import Text
 
 from messaging import lake
 from messaging.cli.common import (
+    App,
     EndpointUrl,
+    Group,
     Profile,
     Region,
     StackName,
@@ -34,8 +36,11 @@ from messaging.cli.common import (
     fail,
     guard,
     out,
+    session,
     settings_from,
 )
+from messaging.cli.console import note
+from messaging.cli.local import require_extra
 from messaging.ops import stack
 from messaging.ops.aws import Aws
 from messaging.ops.settings import Settings
@@ -45,7 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = ["lake_app", "list_lake", "query_lake"]
 
-lake_app = typer.Typer(
+lake_app = App(
+    cls=Group,
     help="The S3 data lake Firehose writes: list its partitions, query its events with SQL.",
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -56,7 +62,7 @@ Format = Literal["table", "json", "csv"]
 
 
 def _bucket(settings: Settings) -> tuple[Aws, str]:
-    aws = guard(lambda: Aws(settings))  # a missing --profile fails here
+    aws = session(settings)  # a missing --profile fails here
     outputs = guard(lambda: stack.stack_outputs(aws.cloudformation(), settings.stack_name))
     return aws, outputs.LakeBucketName
 
@@ -227,7 +233,8 @@ def query_lake(
         bool,
         typer.Option(
             "--skip-corrupt",
-            help="Skip corrupt records (counted on stderr) instead of failing on the first.",
+            help="Skip corrupt records and JSON objects that are not events (each counted "
+            "on stderr) instead of failing on the first.",
         ),
     ] = False,
     stack_name: StackName = None,
@@ -235,34 +242,66 @@ def query_lake(
     region: Region = None,
     profile: Profile = None,
 ) -> None:
-    """Query the lake's events with SQL (DuckDB), reading every `landing_date=` object.
+    """Query the lake's events with SQL (DuckDB).
 
-    The objects are read with boto3, like every other call (no DuckDB extension,
-    nothing downloaded); DuckDB runs in memory with no file or network access.
+    The SQL is checked first, against the table's columns, before anything is read.
+    Then only the `landing_date=` partitions its WHERE clause can need are read (e.g.
+    `where landing_date >= '2026-11-01'`; with no such condition, all of them), with
+    boto3 like every other call (no DuckDB extension, nothing downloaded); DuckDB runs
+    in memory with no file or network access. A corrupt record or a JSON object that is
+    not an event fails the query, naming its object and byte offset, unless
+    --skip-corrupt.
 
     Example: messaging lake query "select landing_date, count(*) from events group by 1"
     """
+    require_extra("lake", "messaging lake query")
     settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
     from messaging.lake import query as lake_query  # noqa: PLC0415 - pyarrow and DuckDB load only here
 
+    try:
+        lake_query.check(sql)  # a typo costs nothing: nothing is read before this
+    except lake.LakeError as error:
+        raise fail(str(error)) from error
+    partitions = lake_query.needed(sql)
     aws, bucket = _bucket(settings)
     skipped: list[lake.LakeError] | None = [] if skip_corrupt else None
     try:
-        table = lake_query.read_events(aws.s3(), bucket, skipped=skipped)
+        read = lake_query.read_lake(aws.s3(), bucket, skipped=skipped, partitions=partitions)
     except lake.LakeError as error:
         hint = " (--skip-corrupt reads the rest)" if error.offset is not None else ""
         raise fail(f"{error}{hint}") from error
-    if skipped:
-        err.print(
-            f"[yellow]warning:[/yellow] skipped {len(skipped)} corrupt records; "
-            f"first: {escape(str(skipped[0]))}",
-            soft_wrap=True,
-            highlight=False,
+    if partitions is not None:
+        wanted = sorted({o.partition for o in read.read if o.partition})
+        note(
+            f"read {len(read.read)} of {len(read.listed)} objects: the WHERE clause needs "
+            f"only landing_date {', '.join(wanted) or '(none of those in the lake)'}"
         )
+    if skipped:
+        _warn_skipped(skipped)
     try:
-        result = lake_query.query(table, sql)
+        result = lake_query.query(read.table, sql)
     except lake.LakeError as error:
         raise fail(str(error)) from error
     _render(result, output)
+
+
+def _warn_skipped(skipped: list[lake.LakeError]) -> None:
+    from messaging.lake.query import NotAnEventError  # noqa: PLC0415 - DuckDB loads only here
+
+    not_events = sum(isinstance(problem, NotAnEventError) for problem in skipped)
+    corrupt = len(skipped) - not_events
+    counts = [
+        f"{corrupt} corrupt record{'' if corrupt == 1 else 's'}" if corrupt else "",
+        f"{not_events} JSON object{'' if not_events == 1 else 's'} that "
+        f"{'is' if not_events == 1 else 'are'} not an event"
+        if not_events
+        else "",
+    ]
+    err.print(
+        f"[yellow]warning:[/yellow] skipped {' and '.join(c for c in counts if c)} "
+        f"(not in the results); first: {escape(str(skipped[0]))}",
+        soft_wrap=True,
+        highlight=False,
+    )

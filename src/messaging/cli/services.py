@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -9,12 +10,11 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import typer
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from messaging.cli.common import (
     EndpointUrl,
+    Json,
     Profile,
     Region,
     StackName,
@@ -23,9 +23,11 @@ from messaging.cli.common import (
     fail,
     guard,
     out,
+    session,
     settings_from,
     stop_on_signals,
 )
+from messaging.cli.console import LiveView, note
 from messaging.consumer.runner import Runner
 from messaging.consumer.state import WorkerOptions, WorkerStats
 from messaging.core.events import ConsumerCreated
@@ -42,8 +44,11 @@ from messaging.producer.fakes import ConsumerFactory
 __all__ = ["consume", "produce", "redrive_dlq", "show_status"]
 
 
+DLQ_EXIT_CODE = 3  # consume did its work, but messages were dead-lettered meanwhile
+
+
 def _outputs(settings: Settings) -> tuple[Aws, stack.StackOutputs]:
-    aws = Aws(settings)
+    aws = session(settings)
     return aws, guard(lambda: stack.stack_outputs(aws.cloudformation(), settings.stack_name))
 
 
@@ -99,7 +104,7 @@ def produce(
     concurrency: Annotated[
         int, typer.Option(min=1, max=64, help="PublishBatch requests in flight.")
     ] = 4,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Json = False,
     stack_name: StackName = None,
     endpoint_url: EndpointUrl = None,
     region: Region = None,
@@ -126,23 +131,21 @@ def produce(
     events = (
         factory.events(count) if count is not None else _timed(factory.stream(), duration or 0.0)
     )
+    published = [0]
+
+    def progress_line() -> str:
+        total = f" of {count}" if count is not None else ""
+        return f"published {published[0]}{total}"
+
+    def advance(n: int) -> None:
+        published[0] += n
+        view.update()
+
     with (
-        Progress(
-            TextColumn("publishing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=as_json,
-        ) as progress,
+        LiveView(progress_line, progress_line, transient=True) as view,
         stop_on_signals() as stop,
     ):
-        task = progress.add_task("publish", total=count)
-        stats = guard(
-            lambda: producer.publish(
-                events, on_published=lambda n: progress.advance(task, n), stop=stop
-            )
-        )
+        stats = guard(lambda: producer.publish(events, on_published=advance, stop=stop))
     # The publishing bill: SNS requests, retries included (the stack lookup is not one).
     requests = sum(n for op, n in aws.requests.snapshot().items() if op.startswith("sns:"))
     report = {
@@ -151,6 +154,7 @@ def produce(
         "failed": stats.failed,
         "requests": requests,
         "requests_per_event": round(requests / stats.events, 4) if stats.events else 0.0,
+        "seconds": round(stats.elapsed_seconds, 1),
         "events_per_second": round(stats.published / max(stats.elapsed_seconds, 1e-9), 1),
         "seed": seed,
     }
@@ -175,6 +179,11 @@ def _report(stats: dict[str, int], requests: int) -> dict[str, int | float | Non
     }
 
 
+def _dlq_depths(aws: Aws, outputs: stack.StackOutputs, names: list[str]) -> dict[str, int]:
+    values = outputs.model_dump()
+    return {name: sum(status.queue_depth(aws, values[SERVICES[name].dlq_output])) for name in names}
+
+
 @app.command()
 def consume(
     service: Annotated[
@@ -191,32 +200,43 @@ def consume(
         int | None,
         typer.Option(min=1, help="Stop after receiving this many messages (per service)."),
     ] = None,
+    fail_on_dlq: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-dlq/--no-fail-on-dlq",
+            help=f"Exit {DLQ_EXIT_CODE} if messages reached a dead-letter queue while it ran.",
+        ),
+    ] = True,
     stack_name: StackName = None,
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the final counters as JSON.")] = (
-        False
-    ),
+    as_json: Json = False,
 ) -> None:
     """Run the orders and/or payments service: poll, handle, store, acknowledge.
 
     Safe to run as many copies as you like: every write is idempotent, and a redelivered
     event is counted as a duplicate. A store outage pauses polling and holds the work
     received instead of sending it to the DLQ. Ctrl-C or SIGTERM stops polling, finishes
-    the work in flight and acknowledges it before exiting. A worker that cannot make
-    progress (threads hung or dying) exits 1, for a process manager to restart it.
+    the work in flight and acknowledges it before exiting.
+
+    Exit status: 0 when it did what was asked; 1 when a worker cannot make progress
+    (threads hung or dying), for a process manager to restart it; 3 when messages reached
+    a service's dead-letter queue while it ran (the DLQ held more at the end than at the
+    start; --no-fail-on-dlq exits 0 then). On AWS the DLQ's count is approximate and can
+    lag by a minute.
 
     Example: messaging consume all --until-empty
     """
     settings = settings_from(
         stack_name=stack_name, endpoint_url=endpoint_url, region=region, profile=profile
     )
-    _, outputs = _outputs(settings)
-    names = list(SERVICES) if service == "all" else [service]
+    aws, outputs = _outputs(settings)
+    names: list[str] = list(SERVICES) if service == "all" else [service]
     options = WorkerOptions(
         concurrency=concurrency, until_empty=until_empty, max_messages=max_messages
     )
+    dlq_before = guard(lambda: _dlq_depths(aws, outputs, names))
     # One session per service: its requests are its own.
     try:
         runner = Runner(
@@ -225,6 +245,14 @@ def consume(
     except MessagingError as error:
         raise fail(str(error)) from error
     started = time.monotonic()
+
+    def line() -> str:
+        return "; ".join(
+            f"{run.name}: handled {run.worker.stats['handled']}, "
+            f"duplicates {run.worker.stats['duplicates']}, failed {run.worker.stats['failed']}"
+            for run in runner.runs
+        )
+
     with stop_on_signals() as stop:
         # From here on, Ctrl-C and SIGTERM stop gracefully; say so (scripts wait for it).
         err.print(
@@ -232,26 +260,38 @@ def consume(
         )
         runner.start(stop)
         # The live table goes to stderr and vanishes: stdout keeps only the final report.
-        with Live(
-            _worker_table(runner, started), console=err, refresh_per_second=4, transient=True
-        ) as live:
+        with LiveView(lambda: _worker_table(runner, started), line, transient=True) as view:
             while runner.alive:
-                live.update(_worker_table(runner, started))
+                view.update()
                 runner.join(0.25)
+    dlq_after = guard(lambda: _dlq_depths(aws, outputs, names))
     reports = {
-        run.name: _report(run.worker.stats.snapshot(), run.session.requests.total)
+        run.name: {
+            **_report(run.worker.stats.snapshot(), run.session.requests.total),
+            "dlq_added": max(0, dlq_after[run.name] - dlq_before[run.name]),
+        }
         for run in runner.runs
     }
     if as_json:
         sys.stdout.write(json.dumps(reports) + "\n")
     else:
         for name, report in reports.items():
-            line = " ".join(f"{key}={value}" for key, value in report.items())
-            out.print(f"{name}: {line}", soft_wrap=True, highlight=False)
+            text = " ".join(f"{key}={value}" for key, value in report.items())
+            out.print(f"{name}: {text}", soft_wrap=True, highlight=False)
     if runner.errors:
         raise fail("; ".join(runner.errors))  # each says what to do: restart the process
     if any(run.worker.stats["failed"] for run in runner.runs):
         err.print("[yellow]Some events failed; they stay in the queue and will be retried.")
+    dead = {name: report["dlq_added"] for name, report in reports.items() if report["dlq_added"]}
+    if dead:
+        where = ", ".join(f"{count} to the {name} DLQ" for name, count in dead.items())
+        message = (
+            f"messages were dead-lettered while consuming ({where}): inspect them, fix the "
+            f"cause, then `messaging redrive {next(iter(dead))}`"
+        )
+        if fail_on_dlq:
+            raise fail(message, code=DLQ_EXIT_CODE)
+        err.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True, highlight=False)
 
 
 def _functions_table(current: status.SystemStatus) -> Table:
@@ -290,7 +330,7 @@ def _functions_table(current: status.SystemStatus) -> Table:
 
 @app.command("status")
 def show_status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_json: Json = False,
     exact: Annotated[
         bool,
         typer.Option(
@@ -370,6 +410,7 @@ def redrive_dlq(
     endpoint_url: EndpointUrl = None,
     region: Region = None,
     profile: Profile = None,
+    as_json: Json = False,
 ) -> None:
     """Move a service's DLQ messages back to its queue, once the cause is fixed.
 
@@ -389,7 +430,7 @@ def redrive_dlq(
     values = outputs.model_dump()
 
     def progress(moved: int, to_move: int | None) -> None:
-        err.print(f"{service}: moved {moved} of {to_move if to_move is not None else '?'}")
+        note(f"{service}: moved {moved} of {to_move if to_move is not None else '?'}", style="")
 
     with stop_on_signals() as stop:
         try:
@@ -406,11 +447,14 @@ def redrive_dlq(
             )
         except RedriveError as error:
             raise fail(str(error)) from error
-    out.print(
-        f"{service}: moved {report.moved} messages from the DLQ back to the queue "
-        f"({report.method}, {report.status.lower()})",
-        highlight=False,
-    )
+    if as_json:
+        sys.stdout.write(json.dumps({"service": service, **dataclasses.asdict(report)}) + "\n")
+    else:
+        out.print(
+            f"{service}: moved {report.moved} messages from the DLQ back to the queue "
+            f"({report.method}, {report.status.lower()})",
+            highlight=False,
+        )
     if report.status == "FAILED":
         err.print(f"[red]the redrive failed:[/red] {report.reason}; the rest stays in the DLQ")
         raise typer.Exit(1)

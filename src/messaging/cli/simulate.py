@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.live import Live
 from rich.table import Table
 
 from messaging import lake
@@ -18,6 +19,7 @@ from messaging.cli.common import (
     FaultRate,
     FaultSeed,
     JitterMs,
+    Json,
     LatencyMs,
     Profile,
     Region,
@@ -33,9 +35,10 @@ from messaging.cli.common import (
     settings_from,
     stop_on_signals,
 )
+from messaging.cli.console import LiveView, note
+from messaging.cli.local import check_output_path, require_extra, without_aws_profile
 from messaging.ops.hosting import ArtifactSource
-from messaging.ops.settings import Settings
-from messaging.simulation.dashboard import render
+from messaging.simulation.dashboard import render, summary_line
 from messaging.simulation.run import Sample, Simulation, SimulationError, SimulationOptions
 from messaging.simulation.verify import Report, summary_lines
 
@@ -112,10 +115,19 @@ def simulate(
             min=1, max=64, help="Pollers per service; batches in flight (with --services workers)."
         ),
     ] = 4,
-    report_json: Annotated[Path | None, typer.Option(help="Write the report as JSON.")] = None,
+    report_json: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False, help="Write the report as JSON (checked writable before the run)."
+        ),
+    ] = None,
     chart: Annotated[
         Path | None,
-        typer.Option(help="Draw queue depth, throughput and lake objects over time (PNG)."),
+        typer.Option(
+            dir_okay=False,
+            help="Draw queue depth, throughput and lake objects over time (PNG; needs the "
+            "chart extra).",
+        ),
     ] = None,
     use_aws: Annotated[
         bool,
@@ -133,15 +145,24 @@ def simulate(
     region: Region = None,
     profile: Profile = None,
     wheelhouse: Wheelhouse = None,
+    as_json: Json = False,
 ) -> None:
     """Run the whole system and prove that every event reached every destination.
 
-    With no endpoint (and no --aws) it starts the local cloud in-process on a free port.
-    An existing stack is used as it is (it says which buffering it found); a parameter
-    option (--buffer-interval, ...) changes the stack, and it says so. It runs the
-    producer and both services at once under a live view, then drains the queues, waits
-    for Firehose to flush, and verifies every produced event in both stores and the lake.
-    Exit status 0 only if nothing was lost and no effect was applied twice.
+    With no endpoint (and no --aws) it starts the local cloud in-process on a free port;
+    that needs no AWS profile or credentials. An existing stack is used as it is (it says
+    which buffering it found); a parameter option (--buffer-interval, ...) changes the
+    stack, and it says so. It runs the producer and both services at once under a live
+    view, then drains the queues, waits for Firehose to flush, and verifies every event
+    it produced in both stores and the lake. Only its own events are judged: a backlog
+    the stack held before is consumed and reported apart.
+
+    Ctrl-C stops producing early; the run still drains, waits for Firehose and verifies,
+    and reports `interrupted`. A second Ctrl-C aborts at once, without verifying.
+
+    Exit status: 0 if events were produced, none was lost and no effect was applied
+    twice; 1 if not (or the run could not finish); 130 if it was interrupted (verified
+    all the same).
 
     The fault options make the in-process local cloud slow and unreliable the way AWS
     can be; the run must still lose nothing.
@@ -157,8 +178,17 @@ def simulate(
     )
     if use_aws and settings.endpoint_url:
         raise fail("--aws and an endpoint URL contradict each other", code=2)
-    plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
     local = not use_aws and settings.endpoint_url is None
+    # Everything a finished run needs is checked before it starts.
+    if local:
+        require_extra("local", "messaging simulate on the embedded local cloud")
+    if chart is not None:
+        require_extra("chart", "--chart")
+        _check_chart_format(chart)
+        check_output_path(chart, "--chart")
+    if report_json is not None:
+        check_output_path(report_json, "--report-json")
+    plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
     if plan is not None and not local:
         raise fail(
             "fault injection needs the in-process local cloud (no endpoint, no --aws)", code=2
@@ -166,14 +196,15 @@ def simulate(
     cloud: LocalCloud | None = None
     credentials = None
     if local:
+        without_aws_profile()  # before moto is imported: it reads the profile
         from messaging.localcloud.server import LocalCloud  # noqa: PLC0415 - local only
 
         cloud = LocalCloud(port=0, faults=plan).start()
         settings = settings.model_copy(
-            update={"endpoint_url": cloud.endpoint_url, "region": cloud.region}
+            update={"endpoint_url": cloud.endpoint_url, "region": cloud.region, "profile": None}
         )
         credentials = cloud.placeholder_credentials
-        err.print(f"Started the local cloud on {cloud.endpoint_url}")
+        note(f"Started the local cloud on {cloud.endpoint_url}", style="")
     options = SimulationOptions(
         rate=rate,
         duration=duration,
@@ -184,48 +215,114 @@ def simulate(
         visibility_timeout=visibility_timeout,
         services=services.value,
     )
-    artifacts = ArtifactSource(wheelhouse) if wheelhouse else ArtifactSource()
+    simulation = Simulation(
+        settings,
+        options,
+        placeholder_credentials=credentials,
+        artifacts=ArtifactSource(wheelhouse) if wheelhouse else ArtifactSource(),
+        on_event=lambda event: print_event(event, console=err),
+        on_note=note,
+    )
     try:
-        report, samples, objects = _run(options, settings, credentials, artifacts)
+        report = _run(simulation)
     finally:
         if cloud is not None:
             cloud.stop()
     if cloud is not None and cloud.faults is not None:
         report = report.model_copy(update={"faults_injected": cloud.faults.total()})
+    _show(report, simulation.lake_objects, as_json=as_json)
+    written = _write_outputs(report, simulation.samples, report_json, chart, options)
+    if not report.ok or not written:
+        raise typer.Exit(1)
+    if report.interrupted:
+        raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+INTERRUPTED_EXIT_CODE = 130  # as a shell reports a Ctrl-C
+
+
+def _check_chart_format(chart: Path) -> None:
+    from matplotlib.figure import Figure  # noqa: PLC0415 - only with --chart
+
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = chart.suffix.lstrip(".").lower()
+    if suffix not in formats:
+        known = ", ".join(sorted(formats))
+        raise fail(f"--chart {chart}: unknown image format {suffix!r}; use one of {known}", 2)
+
+
+def _unverified(phase: str) -> str:
+    return {
+        "deploying": "nothing was produced yet",
+        "producing": "both stores and the lake",
+        "draining": "both stores (their queues were still draining) and the lake",
+        "flushing": "the lake (Firehose may still hold events in its buffer) and both stores",
+        "verifying": "the report (verification was under way)",
+    }.get(phase, "everything")
+
+
+def _run(simulation: Simulation) -> Report:
+    def abort() -> None:
+        """The second Ctrl-C: say what was not verified, and leave at once."""
+        err.print(
+            f"aborted while {simulation.phase}: {simulation.ledger.published} events were "
+            f"published; not verified: {_unverified(simulation.phase)}. No report was written.",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(INTERRUPTED_EXIT_CODE)  # threads and the in-process cloud end with it
+
+    duration = simulation.options.duration
+    with (
+        LiveView(
+            lambda: render(simulation.samples, duration),
+            lambda: summary_line(simulation.samples, duration),
+        ) as view,
+        stop_on_signals(abort=abort) as stop,
+    ):
+        simulation.on_sample = lambda _: view.update()
+        try:
+            return guard(lambda: simulation.run(stop))
+        except SimulationError as error:
+            raise fail(f"{error}; nothing was verified") from error
+
+
+def _show(report: Report, objects: list[lake.LakeObject], *, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
+    console = err if as_json else out
+    style = "green" if report.ok else "red"
     for line in summary_lines(report):
-        out.print(line, style="green" if report.ok else "red", highlight=False, soft_wrap=True)
-    out.print(_lake_table(objects))
+        console.print(line, style=style, highlight=False, soft_wrap=True, markup=False)
+    console.print(_lake_table(objects))
+
+
+def _write_outputs(
+    report: Report,
+    samples: list[Sample],
+    report_json: Path | None,
+    chart: Path | None,
+    options: SimulationOptions,
+) -> bool:
+    """Write the report and draw the chart; a failure of one is one line, not the other's."""
+    written = True
     if report_json is not None:
-        report_json.parent.mkdir(parents=True, exist_ok=True)
-        report_json.write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
-        out.print(f"report: {report_json}")
+        try:
+            report_json.write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n")
+            note(f"report: {report_json}", style="")
+        except OSError as error:
+            err.print(f"[red]error:[/red] cannot write {report_json}: {error.strerror}")
+            written = False
     if chart is not None and samples:
         from messaging.simulation.chart import draw  # noqa: PLC0415 - matplotlib only when asked
 
-        out.print(f"chart: {draw(samples, chart, title=f'simulate {duration:.0f}s @ {rate}/s')}")
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-def _run(
-    options: SimulationOptions,
-    settings: Settings,
-    credentials: tuple[str, str] | None,
-    artifacts: ArtifactSource,
-) -> tuple[Report, list[Sample], list[lake.LakeObject]]:
-    with Live(render([], options.duration), console=err, refresh_per_second=4) as live:
-        simulation = Simulation(
-            settings,
-            options,
-            placeholder_credentials=credentials,
-            artifacts=artifacts,
-            on_sample=lambda _: live.update(render(simulation.samples, options.duration)),
-            on_event=print_event,
-            on_note=lambda note: err.print(f"[dim]{note}[/dim]", soft_wrap=True, highlight=False),
-        )
-        with stop_on_signals() as stop:
-            try:
-                report = guard(lambda: simulation.run(stop))
-            except SimulationError as error:
-                raise fail(f"{error}; nothing was verified") from error
-    return report, simulation.samples, simulation.lake_objects
+        title = f"simulate {options.duration:.0f}s @ {options.rate}/s"
+        try:
+            note(f"chart: {draw(samples, chart, title=title)}", style="")
+        except OSError as error:
+            err.print(f"[red]error:[/red] cannot write {chart}: {error.strerror}")
+            written = False
+    return written

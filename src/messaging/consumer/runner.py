@@ -13,8 +13,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from messaging.consumer.batch import MessageResult
 from messaging.consumer.state import WorkerOptions
 from messaging.consumer.worker import Worker
 from messaging.core.services import Service
@@ -69,14 +71,22 @@ class Runner(Generic[S]):
         outputs: Mapping[str, str],
         session: Callable[[str], S],
         options: WorkerOptions | None = None,
+        on_result: Callable[[str, MessageResult], None] | None = None,
     ) -> None:
+        """`on_result(service name, result)` is told of every message result (`Worker`)."""
         self.runs: list[ServiceRun[S]] = []
         for service in services:
             resources = service.resources(outputs)  # before any thread: fails fast
             clients = session(service.name)
             store = DynamoStore(clients.dynamodb(), resources.table)
             worker = Worker(
-                service.name, clients.sqs(), resources.queue_url, service.handle, store, options
+                service.name,
+                clients.sqs(),
+                resources.queue_url,
+                service.handle,
+                store,
+                options,
+                on_result=None if on_result is None else partial(on_result, service.name),
             )
             self.runs.append(ServiceRun(service, clients, worker))
         self._stop = threading.Event()

@@ -81,8 +81,12 @@ class Worker:
         options: WorkerOptions | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        on_result: Callable[[MessageResult], None] | None = None,
     ) -> None:
         self.name = name
+        # Told of every result once counted, e.g. so that a simulation can tell its own
+        # events from a backlog the queue held before (it must be quick: the processor waits).
+        self.on_result = on_result
         self.sqs = sqs
         self.queue_url = queue_url
         self.handler = handler
@@ -380,6 +384,8 @@ class Worker:
                 self.stats.add("held")
             else:
                 self.stats.add("failed")
+            if self.on_result is not None:
+                self.on_result(r)
 
     def _acknowledge(self, lot: Lot, done: list[Message], poison: list[Message]) -> None:
         try:

@@ -11,6 +11,7 @@ from messaging.lake.objects import (
     parse_records,
     partition_of,
     read_object,
+    records_at,
     summarize,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "parse_records",
     "partition_of",
     "read_object",
+    "records_at",
     "summarize",
 ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -44,11 +45,13 @@ __all__ = [
     "parse_records",
     "partition_of",
     "read_object",
+    "records_at",
     "summarize",
 ]
 
 PARTITION_KEY = "landing_date"
 _WHITESPACE = " \t\n\r"
+_DECODER = json.JSONDecoder()
 
 
 class LakeError(MessagingError):
@@ -138,57 +141,89 @@ def summarize(objects: list[LakeObject]) -> LakeSummary:
 # -- records ---------------------------------------------------------------------------
 
 
-def _blank_invalid_utf8(data: bytes, key: str, skipped: list[LakeError] | None) -> str:
-    """Decode; in skip mode a line holding invalid UTF-8 is reported and blanked."""
-    while True:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            problem = LakeError(f"not UTF-8 ({error.reason})", key=key, offset=error.start)
-            if skipped is None:
-                raise problem from None
-            skipped.append(problem)
-            start = data.rfind(b"\n", 0, error.start) + 1
-            end = data.find(b"\n", error.start)
-            end = len(data) if end < 0 else end
-            data = data[:start] + b" " * (end - start) + data[end:]
+_INVALID_UTF8 = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a bad byte
+_NESTED_BEFORE = ":,["  # a `{` after one of these opens a nested value, not a record
+
+
+def _resume_point(text: str, start: int) -> int:
+    """Where the next record can start after a corrupt one that starts at `start`.
+
+    Records are separated by newlines (SNS) or nothing at all (Firehose concatenates), so
+    a record starts at the beginning of a line, or at a `{` on the same line that cannot
+    open a nested value (what comes before it is not `:`, `,` or `[`) and that parses as
+    an object. Skipping to the next line instead lost the valid records after a corrupt
+    one on the same line, uncounted.
+    """
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    candidate = text.find("{", start + 1, line_end)
+    while candidate >= 0:
+        before = text[start:candidate].rstrip(_WHITESPACE)
+        if before and before[-1] not in _NESTED_BEFORE:
+            try:
+                value, _ = _DECODER.raw_decode(text, candidate)
+            except (ValueError, RecursionError):
+                value = None
+            if isinstance(value, dict):
+                return candidate
+        candidate = text.find("{", candidate + 1, line_end)
+    return line_end + 1
+
+
+def _byte_offset(text: str, position: int) -> int:
+    return len(text[:position].encode("utf-8", "surrogateescape"))
 
 
 def parse_records(
     data: bytes, *, key: str = "<bytes>", skipped: list[LakeError] | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The JSON objects of one lake object: NDJSON, concatenated, or both mixed.
+    """The JSON objects of one lake object (`records_at`, without their offsets)."""
+    for _, record in records_at(data, key=key, skipped=skipped):
+        yield record
+
+
+def records_at(
+    data: bytes, *, key: str = "<bytes>", skipped: list[LakeError] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(byte offset, object) of each JSON object of one lake object: NDJSON,
+    concatenated, or both mixed.
 
     Whitespace (blank lines, a trailing newline) between records is ignored. A corrupt
-    record raises `LakeError` naming `key` and its byte offset; with a `skipped` list it
-    is appended there instead, and reading resumes at the next line (or right after the
-    value, for valid JSON that is not an object).
+    record (not JSON, not an object, or holding bytes that are not UTF-8) raises
+    `LakeError` naming `key` and its byte offset; with a `skipped` list it is appended
+    there instead, one entry per record, and reading resumes at the next record: right
+    after a value that parsed, else at the next record start on the same line
+    (`_resume_point`), else at the next line. So every record that is valid is read,
+    and every one that is not is counted once.
     """
-    text = _blank_invalid_utf8(data, key, skipped)
-    decoder = json.JSONDecoder()
+    text = data.decode("utf-8", "surrogateescape")  # bad bytes kept, found per record
     position, end = 0, len(text)
     while True:
         while position < end and text[position] in _WHITESPACE:
             position += 1
         if position >= end:
             return
-        resume: int | None = None
         try:
-            value, after = decoder.raw_decode(text, position)
+            value, after = _DECODER.raw_decode(text, position)
         except (ValueError, RecursionError) as error:
-            reason = getattr(error, "msg", None) or type(error).__name__
-            problem = f"corrupt JSON record ({reason})"
+            resume = _resume_point(text, position)
+            if _INVALID_UTF8.search(text, position, resume):
+                problem = "not UTF-8"
+            else:
+                reason = getattr(error, "msg", None) or type(error).__name__
+                problem = f"corrupt JSON record ({reason})"
         else:
-            if isinstance(value, dict):
-                yield value
+            resume = after
+            if _INVALID_UTF8.search(text, position, after):
+                problem = "not UTF-8"
+            elif isinstance(value, dict):
+                yield _byte_offset(text, position), value
                 position = after
                 continue
-            problem, resume = f"JSON {type(value).__name__} where an object was expected", after
-        offset = len(text[:position].encode("utf-8"))
+            else:
+                problem = f"JSON {type(value).__name__} where an object was expected"
+        corrupt = LakeError(problem, key=key, offset=_byte_offset(text, position))
         if skipped is None:
-            raise LakeError(problem, key=key, offset=offset)
-        skipped.append(LakeError(problem, key=key, offset=offset))
-        if resume is None:
-            newline = text.find("\n", position)
-            resume = end if newline < 0 else newline + 1
+            raise corrupt
+        skipped.append(corrupt)
         position = resume

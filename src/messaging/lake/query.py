@@ -1,4 +1,8 @@
-"""The lake as one Arrow table, queried by DuckDB: boto3 reads, then parse, Arrow, DuckDB.
+"""The lake as one Arrow table, queried by DuckDB: check the SQL, read what it needs, query.
+
+The SQL is parsed and bound first, against an empty table of the same columns (`check`),
+so a typo costs nothing; then only the partitions its WHERE clause can need are read
+(`prune.needed_partitions`), then it runs.
 
 Reading S3 from DuckDB would need its `httpfs` extension, downloaded at run time; a
 second S3 client (pyarrow's) would need the credentials copied into it. Instead the
@@ -28,11 +32,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from messaging.lake import (
     PARTITION_KEY,
     LakeError,
+    LakeObject,
     list_objects,
-    parse_records,
     partition_of,
     read_object,
+    records_at,
 )
+from messaging.lake.prune import Partitions, needed_partitions
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -40,10 +46,16 @@ if TYPE_CHECKING:
 __all__ = [
     "EVENTS_SCHEMA",
     "TABLE_NAME",
+    "LakeRead",
+    "NotAnEventError",
     "QueryResult",
+    "check",
     "events_table",
+    "is_event",
+    "needed",
     "query",
     "read_events",
+    "read_lake",
 ]
 
 READ_THREADS = 16
@@ -92,11 +104,34 @@ _CONFIG: dict[str, str | bool | int | float | list[str]] = {
 }
 
 
+class NotAnEventError(LakeError):
+    """A JSON object in the lake that is not an event: no `event_id` or `event_type` text.
+
+    It used to become a row of NULLs that count(*) counted."""
+
+
+class LakeRead(NamedTuple):
+    table: Any  # a pyarrow Table in EVENTS_SCHEMA
+    read: list[LakeObject]  # the objects read
+    listed: list[LakeObject]  # every object under the prefix
+
+
 class QueryResult(NamedTuple):
     """Column names (in order, duplicates kept as DuckDB gives them) and the rows."""
 
     columns: list[str]
     rows: list[tuple[Any, ...]]  # values are whatever DuckDB returns for each SQL type
+
+
+def check(sql: str) -> None:
+    """Parse and bind `sql` against an empty table of the lake's columns: reads nothing."""
+    query(events_table([]), sql)
+
+
+def needed(sql: str) -> Partitions | None:
+    """Which partitions `sql` needs (None: all of them); see `lake.prune`."""
+    with duckdb.connect(":memory:", config=_CONFIG) as connection:
+        return needed_partitions(connection, sql)
 
 
 def query(table: Any, sql: str) -> QueryResult:  # table: a pyarrow Table (untyped)
@@ -178,32 +213,65 @@ def events_table(records: Iterable[tuple[str, Mapping[str, Any]]]) -> Any:  # a 
 # -- reading ------------------------------------------------------------------------------
 
 
+def is_event(record: Mapping[str, Any]) -> bool:
+    """The least an envelope has: its id and its type, as text."""
+    return isinstance(record.get("event_id"), str) and isinstance(record.get("event_type"), str)
+
+
 def read_events(
     s3: S3Client,
     bucket: str,
     prefix: str = f"{PARTITION_KEY}=",
     *,
     skipped: list[LakeError] | None = None,
+    partitions: Partitions | None = None,
 ) -> Any:  # a pyarrow Table in EVENTS_SCHEMA
-    """Every record under `prefix` as one Arrow table, objects in key order.
+    """`read_lake`'s table."""
+    return read_lake(s3, bucket, prefix, skipped=skipped, partitions=partitions).table
+
+
+def read_lake(
+    s3: S3Client,
+    bucket: str,
+    prefix: str = f"{PARTITION_KEY}=",
+    *,
+    skipped: list[LakeError] | None = None,
+    partitions: Partitions | None = None,
+) -> LakeRead:
+    """Every event under `prefix` (of the `partitions` wanted, if given) as one Arrow
+    table, objects in key order.
 
     The default prefix is the partitioned layout, so `errors/...` is never read.
     Objects are fetched in parallel (boto3 clients are thread-safe and release the GIL
-    while they wait on S3).
+    while they wait on S3). A corrupt record, or a JSON object that is not an event
+    (`NotAnEventError`), raises `LakeError`, or with `skipped` is appended there and left
+    out of the table: every record is either a row or counted there, once.
     """
     try:
-        objects = sorted(list_objects(s3, bucket, prefix), key=lambda o: o.key)
+        listed = sorted(list_objects(s3, bucket, prefix), key=lambda o: o.key)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
             raise LakeError(f"bucket {bucket!r} does not exist") from error
         raise LakeError(f"cannot list s3://{bucket}/{prefix}: {error}") from error
     except BotoCoreError as error:
         raise LakeError(f"cannot list s3://{bucket}/{prefix}: {error}") from error
+    objects = [
+        o for o in listed if partitions is None or o.partition is None or partitions(o.partition)
+    ]
+    records: list[tuple[str, Mapping[str, Any]]] = []
     with ThreadPoolExecutor(max_workers=max(1, min(READ_THREADS, len(objects)))) as pool:
         bodies = pool.map(lambda o: read_object(s3, bucket, o.key), objects)
-        records = [
-            (obj.key, record)
-            for obj, body in zip(objects, bodies, strict=True)
-            for record in parse_records(body, key=obj.key, skipped=skipped)
-        ]
-    return events_table(records)
+        for obj, body in zip(objects, bodies, strict=True):
+            for offset, record in records_at(body, key=obj.key, skipped=skipped):
+                if is_event(record):
+                    records.append((obj.key, record))
+                    continue
+                problem = NotAnEventError(
+                    "a JSON object that is not an event (no event_id and event_type text)",
+                    key=obj.key,
+                    offset=offset,
+                )
+                if skipped is None:
+                    raise problem
+                skipped.append(problem)
+    return LakeRead(events_table(records), objects, listed)

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from messaging.simulation.run import Sample
 
-__all__ = ["render"]
+__all__ = ["render", "summary_line"]
 
 
 def _rate(samples: Sequence[Sample], pick: str) -> float:
@@ -66,3 +66,19 @@ def render(samples: Sequence[Sample], duration: float) -> RenderableType:
             row += [f"{function.invocations:,}", errors, f"{function.concurrency:.1f}"]
         table.add_row(*row)
     return Group(header, table)
+
+
+def summary_line(samples: Sequence[Sample], duration: float) -> str | None:
+    """The live view in one line, for logs (no terminal, no live view)."""
+    if not samples:
+        return None
+    last = samples[-1]
+    services = ", ".join(
+        f"{name} {last.done[name]} stored, {queue.visible} visible, {queue.in_flight} in "
+        f"flight, {queue.dlq} DLQ"
+        for name, queue in last.queues.items()
+    )
+    return (
+        f"simulate {last.phase} {last.elapsed:.0f}s (produce {duration:.0f}s): published "
+        f"{last.published}; {services}; lake objects {last.lake_objects}"
+    )

@@ -36,6 +36,7 @@ from messaging.errors import MessagingError
 from messaging.ops import status
 from messaging.ops.aws import Aws
 from messaging.simulation.function_logs import FunctionActivity, LogReader
+from messaging.simulation.ledger import Ledger
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -115,7 +116,9 @@ class ServiceHost(Protocol):
 
 
 class WorkersHost:
-    """The long-running workers, as threads of this process."""
+    """The long-running workers, as threads of this process. Every result they reach is
+    reported by event id to the run's `ledger`, so progress counts the run's events only
+    and a backlog is told apart."""
 
     name = "workers"
 
@@ -125,8 +128,10 @@ class WorkersHost:
         outputs: Mapping[str, str],
         session: Callable[[str], Aws],
         options: WorkerOptions,
+        ledger: Ledger,
     ) -> None:
-        self.runner = Runner(services, outputs, session, options)
+        self.ledger = ledger
+        self.runner = Runner(services, outputs, session, options, on_result=ledger.observe)
 
     def start(self) -> None:
         self.runner.start()
@@ -143,7 +148,7 @@ class WorkersHost:
         return self.runner.errors
 
     def done(self) -> dict[str, int]:
-        return {run.name: run.done for run in self.runner.runs}
+        return {run.name: self.ledger.done(run.name) for run in self.runner.runs}
 
     def applied(self) -> dict[str, int]:
         return {run.name: run.worker.stats["handled"] for run in self.runner.runs}

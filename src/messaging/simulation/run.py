@@ -3,24 +3,36 @@
 A simulation uses an existing stack as it is (it changes a parameter only when asked,
 and says so) or creates one, then runs the producer and both services at once while a
 sampler records the system every second (for the live view and the chart). When the
-duration is over it stops producing, waits for the queues to drain and for Firehose to
-flush, stops the services, and reads every destination back (`verify`). It does not
-know whether it talks to AWS or to the local cloud: only the endpoint differs.
+duration is over, or when it is interrupted (`stop`), it stops producing, waits for the
+queues to drain and for Firehose to flush (there is no flush call on AWS: it waits out
+the buffer interval, and says so), stops the services, and reads every destination back
+(`verify`). An interrupted run is verified all the same and says `interrupted`; only the
+caller can abort one without verifying. It accounts only for its own events (`ledger`):
+a backlog the stack held before is reported apart. It does not know whether it talks to
+AWS or to the local cloud: only the endpoint differs.
 
 The services run where `services` says (`hosts`): as the stack's Lambda functions
 (`lambda`, the default: the stack gets `ServicesHost=lambda` and the current function
 code), or as long-running workers in this process (`workers`: `ServicesHost=external`).
 The proof, the latency and the requests per event are measured the same way in both.
+
+Known limit: the workers report each result by event id to the ledger; the functions
+log counts per invocation, not ids. On Lambda an effect applied twice is therefore found
+as two items for one event, or as more applications logged than the run's stored events
+plus the queue's backlog at the start (a sound bound: never a false duplicate), and a
+backlog's events count in the live view's progress.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from messaging import lake
 from messaging.consumer.state import WorkerOptions
@@ -42,13 +54,16 @@ from messaging.simulation.hosts import (
     WorkersHost,
     stack_host,
 )
+from messaging.simulation.ledger import Ledger
 from messaging.simulation.mapping_meter import lambda_api_meter
-from messaging.simulation.verify import LakeScan, Report, latencies_ms, lost_events, read_effects
+from messaging.simulation.verify import LakeScan, Measured, Report, build_report
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 __all__ = ["Sample", "Simulation", "SimulationError", "SimulationOptions"]
+
+logger = logging.getLogger(__name__)
 
 
 class SimulationError(MessagingError):
@@ -89,19 +104,8 @@ class Sample:
     lake_objects: int
     latency_p50_ms: float | None
     latency_p95_ms: float | None
-    phase: str
+    phase: str  # deploying, producing, draining, flushing, verifying
     functions: dict[str, FunctionSample] = field(default_factory=dict)  # on Lambda only
-
-
-@dataclass
-class _Run:
-    produced: dict[str, datetime] = field(default_factory=dict)  # event_id -> occurred_at
-    published: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, n: int) -> None:
-        with self.lock:
-            self.published += n
 
 
 class Simulation:
@@ -127,9 +131,11 @@ class Simulation:
         self.buffer_interval = NEW_STACK_BUFFER_INTERVAL  # the stack's, once deployed
         self.samples: list[Sample] = []
         self.lake_objects: list[lake.LakeObject] = []
+        self.ledger = Ledger(list(SERVICES))
+        self.interrupted = False  # producing stopped early (`stop`); still verified
+        self.phase = "deploying"
         self._credentials = placeholder_credentials
         self._sessions: dict[str, Aws] = {}
-        self._phase = "deploying"
 
     def _aws(self, role: str) -> Aws:
         """One session per role, so every request is attributed to who made it."""
@@ -138,10 +144,13 @@ class Simulation:
         return self._sessions[role]
 
     def run(self, stop: threading.Event | None = None) -> Report:
+        """Run, then verify. `stop` ends producing early; the run still drains, waits for
+        the lake and verifies, and its report says `interrupted`."""
         stop = stop or threading.Event()
         started = time.monotonic()
         outputs = self._deploy()
-        run = _Run()
+        dlq_before = self._depths(outputs, "dlq_output")
+        backlog_before = self._depths(outputs, "queue_output")
         try:
             services = self._host(outputs)
             services.start()
@@ -149,36 +158,90 @@ class Simulation:
             raise SimulationError(str(error)) from error
         sampling = threading.Event()
         sampler = threading.Thread(
-            target=self._sample_loop, args=(outputs, run, services, started, sampling)
+            target=self._sample_loop, args=(outputs, services, started, sampling)
         )
         sampler.start()
         try:
-            self._phase = "producing"
-            producer_stats = self._produce(outputs, run, stop)
-            self._phase = "draining"
-            self._drain(outputs, run, services, stop)
+            self.phase = "producing"
+            producer_stats = self._produce(outputs, stop)
+            self.interrupted = stop.is_set()
+            if self.interrupted:
+                self._note_interrupted(producer_stats, time.monotonic() - started)
+            self.phase = "draining"
+            self._drain(outputs, services)
             lake_scan = LakeScan()
             if not services.errors:  # a run that failed has nothing to wait for
-                self._phase = "flushing"
-                lake_scan = self._wait_for_lake(outputs, run, stop)
+                self.phase = "flushing"
+                lake_scan = self._wait_for_lake(outputs)
         finally:
             services.stop()
             sampling.set()
             sampler.join()
         if services.errors:
             raise SimulationError("; ".join(services.errors))
-        self._phase = "verifying"
+        self.phase = "verifying"
         self.lake_objects = lake_scan.objects
-        return self._report(
-            outputs, run, services, producer_stats, lake_scan, time.monotonic() - started
+        # The functions' own requests and their mappings', read before the sessions are
+        # totalled: reading the mappings' counts is itself counted ("lambda", apart).
+        hosted = services.requests()
+        requests = {role: aws.requests.total for role, aws in self._sessions.items()}
+        requests.update(hosted)
+        lambda_host = services if isinstance(services, LambdaHost) else None
+        measured = Measured(
+            producer=producer_stats,
+            lake=lake_scan,
+            dlq_before=dlq_before,
+            dlq_after=self._depths(outputs, "dlq_output"),
+            worker_failures=services.failures(),
+            requests=requests,
+            total_seconds=time.monotonic() - started,
+            # Lambda's applications are counted, not attributed (see the module's limit).
+            unattributed_applied=services.applied() if lambda_host else None,
+            backlog_before=backlog_before,
         )
+        control = self._aws("control")
+        report = build_report(
+            control.dynamodb(),
+            {name: getattr(outputs, spec.table_output) for name, spec in SERVICES.items()},
+            self.ledger,
+            measured,
+            seed=self.options.seed,
+            endpoint=self.settings.endpoint_url or "AWS",
+            interrupted=self.interrupted,
+        )
+        return report.model_copy(
+            update={
+                "services": services.name,
+                "invocations": {n: f.invocations for n, f in services.functions().items()} or None,
+                "mapping_requests_counted": lambda_host.mappings_metered if lambda_host else None,
+            }
+        )
+
+    def _note_interrupted(self, producer: ProducerStats, elapsed: float) -> None:
+        self.on_note(
+            f"Interrupted after {elapsed:.0f} s: producing stopped at {producer.published} "
+            "events. Draining the queues, then waiting up to "
+            f"{self.buffer_interval + LAKE_GRACE} s for Firehose to flush its buffer (it "
+            f"flushes every {self.buffer_interval} s; there is no flush call), then verifying. "
+            "Ctrl-C again aborts without verifying."
+        )
+
+    def _depths(self, outputs: stack.StackOutputs, queue_output: str) -> dict[str, int]:
+        """Per service, messages in its queue or DLQ (visible and in flight)."""
+        control, values = self._aws("control"), outputs.model_dump()
+        return {
+            name: sum(status.queue_depth(control, values[getattr(spec, queue_output)]))
+            for name, spec in SERVICES.items()
+        }
 
     def _host(self, outputs: stack.StackOutputs) -> ServiceHost:
         if self.options.services == "workers":
             options = WorkerOptions(
                 concurrency=self.options.concurrency, wait_seconds=self.options.poll_seconds
             )
-            return WorkersHost(SERVICES.values(), outputs.model_dump(), self._aws, options)
+            return WorkersHost(
+                SERVICES.values(), outputs.model_dump(), self._aws, options, self.ledger
+            )
         return LambdaHost(
             SERVICES.values(),
             {k: v for k, v in outputs.model_dump().items() if v},
@@ -266,17 +329,17 @@ class Simulation:
             self.on_note(note)
         return plan.parameters
 
-    def _produce(
-        self, outputs: stack.StackOutputs, run: _Run, stop: threading.Event
-    ) -> ProducerStats:
+    def _produce(self, outputs: stack.StackOutputs, stop: threading.Event) -> ProducerStats:
         factory = ConsumerFactory(seed=self.options.seed)
-        deadline = time.monotonic() + self.options.duration
 
         def events() -> Iterator[ConsumerCreated]:
+            # The duration is of producing: it starts when the producer asks for its first
+            # event, not before its client is made (seconds on a loaded machine).
+            deadline = time.monotonic() + self.options.duration
             for event in factory.stream():
                 if time.monotonic() >= deadline:
                     return
-                run.produced[str(event.event_id)] = event.occurred_at
+                self.ledger.produce(event)
                 yield event
 
         producer = Producer(
@@ -286,60 +349,51 @@ class Simulation:
             concurrency=self.options.concurrency,
             linger=0.2,
         )
-        return producer.publish(events(), on_published=run.count, stop=stop)
+        return producer.publish(events(), on_published=self.ledger.count_published, stop=stop)
 
-    def _drain(
-        self,
-        outputs: stack.StackOutputs,
-        run: _Run,
-        services: ServiceHost,
-        stop: threading.Event,
-    ) -> None:
+    def _drain(self, outputs: stack.StackOutputs, services: ServiceHost) -> None:
         """Wait until both services have taken every event and their queues are empty."""
         deadline = time.monotonic() + self.options.drain_timeout
         values = outputs.model_dump()
         sqs = self._aws("control").sqs()
-        while time.monotonic() < deadline and not stop.is_set() and services.alive:
-            caught_up = all(done >= run.published for done in services.done().values())
+        while time.monotonic() < deadline and services.alive:
+            published = self.ledger.published
+            caught_up = all(done >= published for done in services.done().values())
             queues = [values[spec.queue_output] for spec in SERVICES.values()]
             if caught_up and all(_empty(sqs, queue) for queue in queues):
                 return
-            stop.wait(0.5)
+            time.sleep(0.5)
 
-    def _wait_for_lake(
-        self, outputs: stack.StackOutputs, run: _Run, stop: threading.Event
-    ) -> LakeScan:
+    def _wait_for_lake(self, outputs: stack.StackOutputs) -> LakeScan:
         """Poll the lake until every produced event is there, or the buffer surely flushed."""
         scan = LakeScan()
         s3 = self._aws("control").s3()
         deadline = time.monotonic() + self.buffer_interval + LAKE_GRACE
+        produced = self.ledger.ids()
         while True:
             found = scan.scan(s3, outputs.LakeBucketName)
-            if set(run.produced) <= found or time.monotonic() > deadline or stop.is_set():
+            if produced <= found or time.monotonic() > deadline:
                 return scan
-            stop.wait(1.0)
+            time.sleep(1.0)
 
     def _sample_loop(
         self,
         outputs: stack.StackOutputs,
-        run: _Run,
         services: ServiceHost,
         started: float,
         done: threading.Event,
     ) -> None:
         aws = self._aws("monitor")
         while True:
-            self._sample(aws, outputs, run, services, started)
+            try:
+                self._sample(aws, outputs, services, started)
+            except (BotoCoreError, ClientError) as error:  # a missed sample, not a failed run
+                logger.warning("simulation: a sample failed (%s); sampling goes on", error)
             if done.wait(self.options.sample_every):
                 return
 
     def _sample(
-        self,
-        aws: Aws,
-        outputs: stack.StackOutputs,
-        run: _Run,
-        services: ServiceHost,
-        started: float,
+        self, aws: Aws, outputs: stack.StackOutputs, services: ServiceHost, started: float
     ) -> None:
         values = outputs.model_dump()
         queues = {}
@@ -350,86 +404,17 @@ class Simulation:
         latencies = services.latencies()
         sample = Sample(
             elapsed=time.monotonic() - started,
-            published=run.published,
+            published=self.ledger.published,
             done=services.done(),
             queues=queues,
             lake_objects=len(lake.list_objects(aws.s3(), outputs.LakeBucketName)),
             latency_p50_ms=percentile(latencies, 50),
             latency_p95_ms=percentile(latencies, 95),
-            phase=self._phase,
+            phase=self.phase,
             functions=services.functions(),
         )
         self.samples.append(sample)
         self.on_sample(sample)
-
-    # -- the proof -----------------------------------------------------------------
-
-    def _report(
-        self,
-        outputs: stack.StackOutputs,
-        run: _Run,
-        services: ServiceHost,
-        producer: ProducerStats,
-        lake_scan: LakeScan,
-        total_seconds: float,
-    ) -> Report:
-        control = self._aws("control")
-        dynamodb = control.dynamodb()
-        ids = set(run.produced)
-        effects = {
-            name: read_effects(dynamodb, getattr(outputs, spec.table_output), ids)
-            for name, spec in SERVICES.items()
-        }
-        lost = lost_events(
-            ids, effects["orders"].stored_at, effects["payments"].stored_at, lake_scan.event_ids
-        )
-        # An effect applied twice: two items for one event, or more applications than items.
-        duplicate_effects = sum(e.repeated for e in effects.values()) + sum(
-            max(0, applied - len(effects[name].stored_at))
-            for name, applied in services.applied().items()
-        )
-        dlq_values = outputs.model_dump()
-        dlq = {
-            name: sum(status.queue_depth(control, dlq_values[spec.dlq_output]))
-            for name, spec in SERVICES.items()
-        }
-        summary = lake.summarize(lake_scan.objects)
-        # The functions' own requests and their mappings', read before the sessions are
-        # totalled: reading the mappings' counts is itself counted ("lambda", apart).
-        hosted = services.requests()
-        requests = {role: aws.requests.total for role, aws in self._sessions.items()}
-        requests.update(hosted)
-        produced = max(len(ids), 1)
-        pipeline = requests.get("producer", 0) + sum(
-            requests.get(n, 0) + requests.get(f"{n}-mapping", 0) for n in SERVICES
-        )
-        return Report(
-            produced=len(ids),
-            publish_failed=producer.failed,
-            orders_stored=len(effects["orders"].stored_at),
-            payments_stored=len(effects["payments"].stored_at),
-            lake_distinct_events=len(ids & lake_scan.event_ids),
-            lake_objects=summary.objects,
-            partitions=summary.partitions,
-            dlq=dlq,
-            lost=len(lost),
-            duplicate_effects=duplicate_effects,
-            events_per_second=round(producer.published / max(producer.elapsed_seconds, 1e-9), 1),
-            latency_ms=latencies_ms(run.produced, effects["orders"], effects["payments"]),
-            api_requests=requests,
-            api_requests_per_event=round(sum(requests.values()) / produced, 4),
-            pipeline_requests_per_event=round(pipeline / produced, 4),
-            duration_seconds=round(total_seconds, 1),
-            seed=self.options.seed,
-            endpoint=self.settings.endpoint_url or "AWS",
-            retried_entries=producer.retried_entries,
-            worker_failures=services.failures(),
-            services=services.name,
-            invocations={n: f.invocations for n, f in services.functions().items()} or None,
-            mapping_requests_counted=(
-                services.mappings_metered if isinstance(services, LambdaHost) else None
-            ),
-        )
 
 
 def _empty(sqs: SQSClient, queue_url: str) -> bool:

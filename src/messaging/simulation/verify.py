@@ -1,12 +1,13 @@
 """Proof that a run delivered every event everywhere, exactly once: the report.
 
-A simulation knows which events it produced. Afterwards every destination is read
-back: both services' tables (each item records the event that created it, and when it
-was stored) and every lake object. An event missing anywhere is `lost`; an effect
-applied more than once (a second item for one event, or a worker that applied more
-events than its table holds) is a `duplicate_effect`. Latency is measured per event,
-from `occurred_at` (when the producer made it, just before publishing) to the later
-of its two `stored_at` times.
+A simulation knows which events it produced (`ledger`). Afterwards every destination is
+read back: both services' tables (each item records the event that created it, and when
+it was stored) and every lake object. An event missing anywhere is `lost`; an effect
+applied more than once (a second item for one event, or a run event a service applied
+twice) is a `duplicate_effect`. Only the run's own events are judged: what the services
+did with a backlog the stack held before is reported apart (`backlog`). Latency is
+measured per event, from `occurred_at` (when the producer made it, just before
+publishing) to the later of its two `stored_at` times.
 """
 
 from __future__ import annotations
@@ -21,12 +22,23 @@ from pydantic import BaseModel
 
 from messaging import lake
 from messaging.core.metrics import percentile
+from messaging.producer import ProducerStats
+from messaging.simulation.ledger import Ledger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["LakeScan", "Report", "StoredEffects", "lost_events", "read_effects"]
+__all__ = [
+    "LakeScan",
+    "Measured",
+    "Report",
+    "StoredEffects",
+    "build_report",
+    "lost_events",
+    "read_effects",
+    "summary_lines",
+]
 
 
 @dataclass
@@ -88,6 +100,13 @@ def lost_events(produced: Iterable[str], *destinations: Iterable[str]) -> set[st
     return {event_id for event_id in produced if not all(event_id in d for d in present)}
 
 
+class Backlog(BaseModel):
+    """Events a service handled that the run did not produce: there before it started."""
+
+    applied: int
+    duplicates: int
+
+
 class Report(BaseModel):
     """The run's result; `--report-json` writes exactly this."""
 
@@ -101,14 +120,18 @@ class Report(BaseModel):
     dlq: dict[str, int]
     lost: int
     duplicate_effects: int
-    events_per_second: float
+    events_per_second: float  # published / producing_seconds
+    producing_seconds: float  # how long the producer ran
     latency_ms: dict[str, float | None]
     api_requests: dict[str, int]
     api_requests_per_event: float
     pipeline_requests_per_event: float
-    duration_seconds: float
+    duration_seconds: float  # the whole run: deploy, produce, drain, flush, verify
     seed: int | None
     endpoint: str
+    interrupted: bool = False  # producing stopped early (Ctrl-C); verified all the same
+    dlq_added: dict[str, int] = {}  # DLQ depth at the end minus at the start
+    backlog: dict[str, Backlog] = {}  # not the run's events; never judged
     retried_entries: int = 0  # producer: failed PublishBatch entries published again
     worker_failures: int = 0  # services: failed handlings/commits/invocations, API errors
     faults_injected: int | None = None  # local cloud only
@@ -120,7 +143,96 @@ class Report(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.duplicate_effects == 0
+        """A run that produced nothing proved nothing: it is not a pass."""
+        return self.produced > 0 and self.lost == 0 and self.duplicate_effects == 0
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the run measured on its way, for the report."""
+
+    producer: ProducerStats
+    lake: LakeScan
+    dlq_before: dict[str, int]
+    dlq_after: dict[str, int]
+    worker_failures: int
+    requests: dict[str, int]  # HTTP requests per session role
+    total_seconds: float
+    # Services that count their applications instead of reporting each to the ledger
+    # (Lambda functions, from their logs): applied per service, and each queue's depth
+    # when the run started (its backlog).
+    unattributed_applied: dict[str, int] | None = None
+    backlog_before: dict[str, int] = field(default_factory=dict)
+
+
+def build_report(
+    dynamodb: DynamoDBClient,
+    tables: dict[str, str],
+    ledger: Ledger,
+    measured: Measured,
+    *,
+    seed: int | None,
+    endpoint: str,
+    interrupted: bool,
+) -> Report:
+    """Read both tables back and judge the run's own events (`tables`: service -> table)."""
+    ids = ledger.ids()
+    effects = {name: read_effects(dynamodb, table, ids) for name, table in tables.items()}
+    lost = lost_events(ids, *(e.stored_at for e in effects.values()), measured.lake.event_ids)
+    duplicate_effects = sum(e.repeated for e in effects.values()) + sum(
+        tally.applied_twice for tally in ledger.tallies.values()
+    )
+    if measured.unattributed_applied is not None:
+        # More applications than the run's stored events plus the backlog there was to
+        # apply can only be effects applied twice; fewer proves nothing more (a bound).
+        duplicate_effects += sum(
+            max(
+                0,
+                applied - len(effects[name].stored_at) - measured.backlog_before.get(name, 0),
+            )
+            for name, applied in measured.unattributed_applied.items()
+        )
+    summary = lake.summarize(measured.lake.objects)
+    requests = measured.requests
+    produced = max(len(ids), 1)
+    pipeline = requests.get("producer", 0) + sum(
+        requests.get(n, 0) + requests.get(f"{n}-mapping", 0) for n in tables
+    )
+    producer = measured.producer
+    return Report(
+        produced=len(ids),
+        publish_failed=producer.failed,
+        orders_stored=len(effects["orders"].stored_at),
+        payments_stored=len(effects["payments"].stored_at),
+        lake_distinct_events=len(ids & measured.lake.event_ids),
+        lake_objects=summary.objects,
+        partitions=summary.partitions,
+        dlq=measured.dlq_after,
+        dlq_added={
+            name: max(0, depth - measured.dlq_before.get(name, 0))
+            for name, depth in measured.dlq_after.items()
+        },
+        lost=len(lost),
+        duplicate_effects=duplicate_effects,
+        events_per_second=round(producer.published / max(producer.elapsed_seconds, 1e-9), 1),
+        producing_seconds=round(producer.elapsed_seconds, 1),
+        latency_ms=latencies_ms(ledger.produced, *effects.values()),
+        api_requests=requests,
+        api_requests_per_event=round(sum(requests.values()) / produced, 4),
+        pipeline_requests_per_event=round(pipeline / produced, 4),
+        duration_seconds=round(measured.total_seconds, 1),
+        seed=seed,
+        endpoint=endpoint,
+        interrupted=interrupted,
+        backlog={  # unknown where results are counted, not attributed (Lambda)
+            name: Backlog(applied=t.backlog_applied, duplicates=t.backlog_duplicates)
+            for name, t in ledger.tallies.items()
+        }
+        if measured.unattributed_applied is None
+        else {},
+        retried_entries=producer.retried_entries,
+        worker_failures=measured.worker_failures,
+    )
 
 
 def latencies_ms(occurred: dict[str, datetime], *stores: StoredEffects) -> dict[str, float | None]:
@@ -139,17 +251,38 @@ def _round(value: float | None) -> float | None:
 
 def summary_lines(report: Report) -> list[str]:
     """The human report, one fact per line."""
-    verdict = "OK: every event reached every destination, once" if report.ok else "FAILED"
+    if report.ok:
+        verdict = "OK: every event reached every destination, once"
+    elif report.produced == 0:
+        verdict = "FAILED: no event was produced, so nothing was verified"
+    else:
+        verdict = f"FAILED: {report.lost} lost, {report.duplicate_effects} duplicate effects"
+    if report.interrupted:
+        verdict += " (interrupted: producing stopped early; every produced event was verified)"
     latency = ", ".join(f"{k} {v} ms" for k, v in report.latency_ms.items())
-    return [
-        f"{verdict}",
-        f"produced {report.produced} events in {report.duration_seconds:.1f}s "
-        f"({report.events_per_second:.1f}/s); publish failures {report.publish_failed}",
+    lines = [
+        verdict,
+        f"produced {report.produced} events in {report.producing_seconds:.1f} s of producing "
+        f"({report.events_per_second:.1f}/s); publish failures {report.publish_failed}; "
+        f"the whole run took {report.duration_seconds:.1f} s",
         f"stored: orders {report.orders_stored}, payments {report.payments_stored}; "
         f"lake: {report.lake_distinct_events} distinct events in {report.lake_objects} objects "
         f"({', '.join(report.partitions) or 'no partitions'})",
         f"lost {report.lost}; duplicate effects {report.duplicate_effects}; "
-        f"DLQ orders {report.dlq['orders']}, payments {report.dlq['payments']}",
+        f"DLQ orders {report.dlq['orders']}, payments {report.dlq['payments']} "
+        f"({_added(report.dlq_added)} during the run)",
+    ]
+    backlog = {name: b for name, b in report.backlog.items() if b.applied or b.duplicates}
+    if backlog:
+        lines.append(
+            "backlog (events there before the run, not judged): "
+            + "; ".join(
+                f"{name} applied {b.applied}, found already applied {b.duplicates}"
+                for name, b in backlog.items()
+            )
+        )
+    return [
+        *lines,
         f"latency publish -> stored in both services: {latency}",
         f"AWS requests: {sum(report.api_requests.values())} in all "
         f"({report.api_requests_per_event:.3f} per event; pipeline alone "
@@ -171,3 +304,8 @@ def _hosted_line(report: Report) -> str:
         else "its polling not counted (not exposed by this endpoint; free on AWS)"
     )
     return f"services: Lambda functions ({invoked} invocations); event source mapping {polling}"
+
+
+def _added(dlq_added: dict[str, int]) -> str:
+    total = sum(dlq_added.values())
+    return f"+{total}" if total else "none added"

@@ -84,16 +84,33 @@ def test_what_counts_as_corrupt(data: bytes, offset: int, reason: str) -> None:
     assert raised.value.offset == offset
 
 
-def test_skip_mode_reports_each_corrupt_record_and_resumes_at_the_next_line() -> None:
+def test_skip_mode_counts_each_corrupt_record_once_and_reads_every_valid_one() -> None:
     skipped: list[LakeError] = []
-    data = b'{"a":1}\n{"a": oops}{"lost":1}\n[1]{"a":2}\n{"a":\xff}\n{"a":3}'
-    assert records(data, skipped=skipped) == [{"a": 1}, {"a": 2}, {"a": 3}]
-    # The rest of a broken line is lost; valid JSON that is not an object only itself.
+    data = b'{"a":1}\n{"a": oops}{"kept":1}\n[1]{"a":2}\n{"a":\xff}{"b":1}\n{"a":3}'
+    # A valid record after a corrupt one on the same line is read, not lost uncounted.
+    assert records(data, skipped=skipped) == [{"a": 1}, {"kept": 1}, {"a": 2}, {"b": 1}, {"a": 3}]
     assert [(e.offset, str(e).split(": ", 1)[1][:12]) for e in skipped] == [
-        (46, "not UTF-8 (i"),  # found first: the text is decoded before it is parsed
         (8, "corrupt JSON"),
         (30, "JSON list wh"),
+        (41, "not UTF-8"),  # the record holding the bad byte, and only it
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "kept", "corrupt"),
+    [
+        (b'{"a":1,}{"b":2}\n{"c":3}\n', [{"b": 2}, {"c": 3}], 1),  # concatenated, no newline
+        (b'{"a":1} zz {"b":2}\n', [{"a": 1}, {"b": 2}], 1),
+        (b'{"a":{"x":1}\n{"c":3}\n', [{"c": 3}], 1),  # a nested object is not a record
+        (b'{"a":1,\n{"c":3}\n', [{"c": 3}], 1),  # truncated: the next line starts afresh
+    ],
+)
+def test_records_after_a_corrupt_one_are_read_and_counted_truly(
+    data: bytes, kept: list[dict[str, int]], corrupt: int
+) -> None:
+    skipped: list[LakeError] = []
+    assert records(data, skipped=skipped) == kept
+    assert len(skipped) == corrupt
 
 
 def test_strict_mode_is_the_default_and_stops_at_the_first_problem() -> None:

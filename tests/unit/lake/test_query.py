@@ -240,6 +240,43 @@ def test_a_corrupt_object_is_a_lake_error_or_skipped_and_counted() -> None:
     assert [e.key for e in skipped] == [KEY]
 
 
+def test_a_json_object_that_is_not_an_event_is_no_row_but_an_error_or_counted() -> None:
+    s3: Any = FakeS3()
+    s3.objects[KEY] = event_line(1) + b'\n{"hello": "world"}\n' + event_line(2) + b"\n"
+    with pytest.raises(lake_query.NotAnEventError) as raised:
+        lake_query.read_events(s3, "lake")
+    assert raised.value.offset == len(event_line(1)) + 1
+    skipped: list[LakeError] = []
+    table = lake_query.read_events(s3, "lake", skipped=skipped)
+    # Not an all-NULL row that count(*) would count.
+    assert query(table, "select count(*) from events").rows == [(2,)]
+    assert [type(e).__name__ for e in skipped] == ["NotAnEventError"]
+
+
+def test_only_the_partitions_the_where_clause_needs_are_read() -> None:
+    s3: Any = FakeS3()
+    for day in ("2026-11-27", "2026-11-28", "2026-11-29"):
+        s3.objects[f"landing_date={day}/o"] = event_line(int(day[-2:])) + b"\n"
+    read = lake_query.read_lake(
+        s3,
+        "lake",
+        partitions=lake_query.needed(
+            "select count(*) from events where landing_date >= '2026-11-28'"
+        ),
+    )
+    assert [o.key for o in read.read] == ["landing_date=2026-11-28/o", "landing_date=2026-11-29/o"]
+    assert len(read.listed) == 3
+    assert read.table.num_rows == 2
+
+
+def test_bad_sql_fails_the_check_before_anything_is_read() -> None:
+    with pytest.raises(LakeError, match="Parser Error"):
+        lake_query.check("selec count(*) from events")
+    with pytest.raises(LakeError, match="nope"):
+        lake_query.check("select nope from events")
+    lake_query.check("select count(*) from events where landing_date = '2026-11-28'")
+
+
 # -- output of the CLI ---------------------------------------------------------------------
 
 

@@ -9,13 +9,15 @@ import pytest
 from rich.console import Console
 
 from messaging.ops.status import QueueStatus
-from messaging.simulation.chart import draw
-from messaging.simulation.dashboard import render
+from messaging.simulation.chart import draw, phase_spans, service_styles
+from messaging.simulation.dashboard import render, summary_line
 from messaging.simulation.hosts import FunctionSample
 from messaging.simulation.run import Sample
 
 
-def sample(elapsed: float, published: int, stored: int, dlq: int = 0) -> Sample:
+def sample(
+    elapsed: float, published: int, stored: int, dlq: int = 0, phase: str = "producing"
+) -> Sample:
     queue = QueueStatus(visible=published - stored, in_flight=3, dlq=dlq)
     return Sample(
         elapsed=elapsed,
@@ -25,7 +27,7 @@ def sample(elapsed: float, published: int, stored: int, dlq: int = 0) -> Sample:
         lake_objects=2,
         latency_p50_ms=120.0,
         latency_p95_ms=480.0,
-        phase="producing",
+        phase=phase,
     )
 
 
@@ -68,7 +70,9 @@ def test_the_live_view_starts_empty() -> None:
 
 
 def test_the_chart_is_a_png_with_the_run(tmp_path: Path) -> None:
-    path = draw([sample(t, 10 * t, 8 * t) for t in range(1, 6)], tmp_path / "out" / "run.png")
+    phases = ["producing"] * 3 + ["draining"] * 3
+    samples = [sample(t, 10 * t, 8 * t, phase=p) for t, p in enumerate(phases, start=1)]
+    path = draw(samples, tmp_path / "out" / "run.png")
     data = path.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(data) > 10_000  # three panels with lines, not an empty canvas
@@ -77,3 +81,30 @@ def test_the_chart_is_a_png_with_the_run(tmp_path: Path) -> None:
 def test_no_samples_no_chart(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no samples"):
         draw([], tmp_path / "x.png")
+
+
+def test_the_chart_marks_each_phase_where_it_was() -> None:
+    phases = ["deploying", "producing", "producing", "draining", "flushing", "flushing"]
+    samples = [sample(float(t), 0, 0, phase=p) for t, p in enumerate(phases)]
+    assert phase_spans(samples) == [
+        ("deploying", 0.0, 0.0),
+        ("producing", 0.0, 2.0),
+        ("draining", 2.0, 3.0),
+        ("flushing", 3.0, 5.0),
+    ]
+
+
+def test_both_services_stay_visible_where_their_lines_overlap() -> None:
+    orders, payments = service_styles(["orders", "payments"]).values()
+    assert orders["color"] != payments["color"]
+    assert orders["linewidth"] > payments["linewidth"]  # the one beneath shows around it
+    assert payments["zorder"] > orders["zorder"]
+
+
+def test_a_plain_line_says_what_the_live_view_shows() -> None:
+    assert summary_line([], 30) is None
+    line = summary_line([sample(5.0, 100, 80)], 30)
+    assert line == (
+        "simulate producing 5s (produce 30s): published 100; orders 80 stored, 20 visible, "
+        "3 in flight, 0 DLQ, payments 80 stored, 20 visible, 3 in flight, 0 DLQ; lake objects 2"
+    )

@@ -55,6 +55,7 @@ def report(**changes: object) -> Report:
         "lost": 0,
         "duplicate_effects": 0,
         "events_per_second": 5.0,
+        "producing_seconds": 2.0,
         "latency_ms": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
         "api_requests": {"producer": 1},
         "api_requests_per_event": 0.1,
@@ -71,8 +72,11 @@ def test_ok_only_without_losses_or_duplicate_effects() -> None:
     assert report().ok
     assert not report(lost=1).ok
     assert not report(duplicate_effects=1).ok
+    nothing = report(produced=0, orders_stored=0, payments_stored=0, lake_distinct_events=0)
+    assert not nothing.ok  # a run that produced nothing proved nothing
+    assert summary_lines(nothing)[0] == "FAILED: no event was produced, so nothing was verified"
     assert summary_lines(report())[0].startswith("OK")
-    assert summary_lines(report(lost=3))[0] == "FAILED"
+    assert summary_lines(report(lost=3))[0] == "FAILED: 3 lost, 0 duplicate effects"
 
 
 def test_report_json_has_the_documented_keys() -> None:
