@@ -123,14 +123,19 @@ class UpdatableQueue(Queue, CloudFormationModel):
 
 
 class UpdatableTopic(Topic, CloudFormationModel):
-    """AWS::SNS::Topic updated in place (moto deleted and re-created it, subscriptions lost)."""
+    """AWS::SNS::Topic updated in place (moto deleted and re-created it, subscriptions lost).
+
+    Its inline `Subscription` list is applied as AWS applies it (no interruption): the
+    endpoints removed from it are unsubscribed, the new ones subscribed; subscriptions
+    made otherwise (AWS::SNS::Subscription, the API) are left alone.
+    """
 
     ATTRIBUTES: ClassVar[dict[str, str]] = {
         "DisplayName": "display_name",
         "KmsMasterKeyId": "kms_master_key_id",
     }
-    UPDATABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
-    REMOVABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset({*ATTRIBUTES, "Subscription"})
+    REMOVABLE: ClassVar[frozenset[str]] = frozenset({*ATTRIBUTES, "Subscription"})
 
     @classmethod
     def create_from_cloudformation_json(
@@ -144,9 +149,11 @@ class UpdatableTopic(Topic, CloudFormationModel):
         arn = make_arn_for_topic(account_id, resource_name, region_name)
         if arn in sns_backends[account_id][region_name].topics:
             raise ResourceAlreadyExistsError("AWS::SNS::Topic", arn)
-        return Topic.create_from_cloudformation_json(
+        topic = Topic.create_from_cloudformation_json(
             resource_name, cloudformation_json, account_id, region_name, **kwargs
         )
+        topic.inline_subscriptions = _inline(cloudformation_json.get("Properties", {}))  # type: ignore[attr-defined]
+        return topic
 
     @classmethod
     def update_from_cloudformation_json(
@@ -161,7 +168,24 @@ class UpdatableTopic(Topic, CloudFormationModel):
         backend = sns_backends[account_id][region_name]
         for key, attribute in cls.ATTRIBUTES.items():
             backend.set_topic_attribute(original_resource.arn, attribute, properties.get(key, ""))
+        wanted = _inline(properties)
+        had = getattr(original_resource, "inline_subscriptions", [])
+        gone = set(had) - set(wanted)
+        for subscription in list(backend.subscriptions.values()):
+            if subscription.topic.arn == original_resource.arn and (
+                (subscription.protocol, subscription.endpoint) in gone
+            ):
+                backend.unsubscribe(subscription.arn)
+        for protocol, endpoint in wanted:
+            if (protocol, endpoint) not in had:
+                backend.subscribe(original_resource.arn, endpoint, protocol)
+        original_resource.inline_subscriptions = wanted
         return original_resource
+
+
+def _inline(properties: dict[str, Any]) -> list[tuple[str, str]]:
+    """A topic's inline subscriptions, as (protocol, endpoint)."""
+    return [(str(s["Protocol"]), str(s["Endpoint"])) for s in properties.get("Subscription", [])]
 
 
 class UpdatableRole(Role, CloudFormationModel):

@@ -102,3 +102,23 @@ def test_a_name_another_stack_uses_fails_the_stack_and_leaves_the_other_alone(
     url = sqs.get_queue_url(QueueName="shared-queue")["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "1"
+
+
+def test_a_topics_inline_subscriptions_are_updated_in_place(
+    cfn: CloudFormationClient, client: Any
+) -> None:
+    # moto's test_sns_update_topic: AWS applies a changed Subscription list without
+    # interruption; a subscription made outside the property stays.
+    template = (
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+        "      TopicName: inline\n      Subscription:\n"
+        "        - {Protocol: https, Endpoint: ENDPOINT}\n"
+    )
+    assert apply(cfn, "t", template.replace("ENDPOINT", "https://a.example")) == "CREATE_COMPLETE"
+    sns = client("sns")
+    arn = sns.list_topics()["Topics"][0]["TopicArn"]
+    sns.subscribe(TopicArn=arn, Protocol="https", Endpoint="https://other.example")
+    updated = template.replace("ENDPOINT", "https://b.example")
+    assert apply(cfn, "t", updated) == "UPDATE_COMPLETE"
+    endpoints = sorted(s["Endpoint"] for s in sns.list_subscriptions()["Subscriptions"])
+    assert endpoints == ["https://b.example", "https://other.example"]
