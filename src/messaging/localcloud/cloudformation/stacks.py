@@ -40,6 +40,7 @@ from moto.cloudformation.utils import (
 )
 
 from messaging.localcloud.cloudformation.changes import StackView, parameter_values, plan_changes
+from messaging.localcloud.cloudformation.custom_resources import CustomResourceAnswers
 from messaging.localcloud.cloudformation.errors import (
     ChangeSetNotFoundError,
     InvalidChangeSetStatusError,
@@ -91,7 +92,7 @@ def _not_updatable(stack: moto_cfn.Stack) -> ValidationError:
     )
 
 
-class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
+class LocalCloudFormationBackend(CustomResourceAnswers, moto_cfn.CloudFormationBackend):
     """moto's CloudFormation with AWS's failure semantics and resource events."""
 
     # Our response class (ClientToken, RetainResources, ContinueUpdateRollback) serves it.
@@ -359,6 +360,8 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
             stack._parse_template()  # noqa: SLF001 - moto's own parse of the new template
             stack.description = stack.template_dict.get("Description")
             self._provision(stack)
+            if stack.status == "CREATE_IN_PROGRESS":
+                return  # waiting for a custom resource; its answer completes the change set
             succeeded = stack.status == "CREATE_COMPLETE"
         else:
             succeeded = StackUpdate(
@@ -375,10 +378,13 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
         return {n: e for n, e in self.exports.items() if e.exporting_stack_id != stack.stack_id}
 
     def _provision(self, stack: moto_cfn.Stack) -> None:
-        if create_resources(stack):
-            self._validate_export_uniqueness(stack)
-            self.exports.update({export.name: export for export in stack.exports})
-            stack.mark_creation_complete()
+        if create_resources(stack) == "complete":
+            self._complete(stack)
+
+    def _complete(self, stack: moto_cfn.Stack) -> None:
+        self._validate_export_uniqueness(stack)
+        self.exports.update({export.name: export for export in stack.exports})
+        stack.mark_creation_complete()
 
 
 def _text(value: Any) -> str:
