@@ -38,6 +38,7 @@ __all__ = [
     "UpdatableQueue",
     "UpdatableRole",
     "UpdatableTopic",
+    "WindowedKey",
 ]
 
 
@@ -189,12 +190,34 @@ def _inline(properties: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 class UpdatableRole(Role, CloudFormationModel):
-    """AWS::IAM::Role whose update applies its trust policy and inline policies too."""
+    """AWS::IAM::Role whose update applies its trust policy and inline policies too.
+
+    Its inline policies are stored as JSON text, as IAM stores them: moto kept the
+    template's objects, and GetRolePolicy answered their Python repr, not JSON.
+    """
 
     UPDATABLE: ClassVar[frozenset[str]] = frozenset(
         {"Description", "AssumeRolePolicyDocument", "Policies", "MaxSessionDuration"}
     )
     REMOVABLE: ClassVar[frozenset[str]] = frozenset({"Description", "Policies"})
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        role = Role.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for inline in cloudformation_json.get("Properties", {}).get("Policies", []):
+            document = _json_text(inline["PolicyDocument"])
+            backend.put_role_policy(role.name, inline["PolicyName"], document)
+        return role
 
     @classmethod
     def update_from_cloudformation_json(
@@ -224,7 +247,9 @@ class UpdatableKey(Key, CloudFormationModel):
     """AWS::KMS::Key updated in place (moto has no update for it).
 
     It also stores KeyPolicy as JSON text, as KMS does: moto kept the template's object,
-    and every DescribeKey of the key then failed with an HTTP 500.
+    and every DescribeKey of the key then failed with an HTTP 500. Deleting it schedules
+    the key's deletion after PendingWindowInDays (default 30), as CloudFormation does;
+    moto left the key enabled.
     """
 
     UPDATABLE: ClassVar[frozenset[str]] = frozenset(
@@ -243,13 +268,18 @@ class UpdatableKey(Key, CloudFormationModel):
     ) -> Any:
         properties = dict(cloudformation_json.get("Properties", {}))
         properties["KeyPolicy"] = _json_text(properties["KeyPolicy"])
-        return Key.create_from_cloudformation_json(
+        key = Key.create_from_cloudformation_json(
             resource_name,
             {**cloudformation_json, "Properties": properties},
             account_id,
             region_name,
             **kwargs,
         )
+        key.__class__ = WindowedKey  # type: ignore[type-abstract]  # concrete at runtime
+        key.pending_window_in_days = int(  # type: ignore[attr-defined]  # now a WindowedKey
+            properties.get("PendingWindowInDays", 30)
+        )
+        return key
 
     @classmethod
     def update_from_cloudformation_json(
@@ -273,4 +303,15 @@ class UpdatableKey(Key, CloudFormationModel):
             backend.enable_key(key_id)
         else:
             backend.disable_key(key_id)
+        original_resource.pending_window_in_days = int(properties.get("PendingWindowInDays", 30))
         return original_resource
+
+
+class WindowedKey(Key):
+    """A stack's KMS key: deleting it schedules its deletion (moto's deleted it at once)."""
+
+    pending_window_in_days = 30
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = kms_backends[account_id][region_name]
+        backend.schedule_key_deletion(self.id, self.pending_window_in_days)

@@ -122,3 +122,18 @@ def test_a_topics_inline_subscriptions_are_updated_in_place(
     assert apply(cfn, "t", updated) == "UPDATE_COMPLETE"
     endpoints = sorted(s["Endpoint"] for s in sns.list_subscriptions()["Subscriptions"])
     assert endpoints == ["https://b.example", "https://other.example"]
+
+
+def test_a_deleted_key_waits_its_pending_window(cfn: CloudFormationClient, client: Any) -> None:
+    # AWS::KMS::Key's PendingWindowInDays applies when CloudFormation deletes the key.
+    template = (
+        "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n"
+        "      PendingWindowInDays: 7\n      KeyPolicy: {Version: '2012-10-17', Statement: []}\n"
+    )
+    assert apply(cfn, "k", template) == "CREATE_COMPLETE"
+    [key_id] = [k["KeyId"] for k in client("kms").list_keys()["Keys"]]
+    cfn.delete_stack(StackName="k")
+    metadata = client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
+    assert metadata["KeyState"] == "PendingDeletion"
+    days = (metadata["DeletionDate"] - metadata["CreationDate"]).days
+    assert days in (6, 7)  # the deletion date is 7 days after deletion, which is now
