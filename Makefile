@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 CHECKOV_VENV := $(VENV)/tools/checkov
 TEMPLATE := src/messaging/infra/infra.yaml
 
-.PHONY: run test lint typecheck iac unit bench clean
+.PHONY: run test lint typecheck iac unit bench conformance clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ iac: $(STAMP) $(BIN)/checkov
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+## conformance: moto's own tests (sqs sns firehose dynamodb s3 cloudformation), stock and
+## with our plug-ins, compared per test id against tests/conformance/deviations.toml
+conformance: $(VENV)/.conformance-stamp
+	$(BIN)/python -m tests.conformance.run
+
+$(VENV)/.conformance-stamp: requirements/conformance.txt | $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements/conformance.txt
+	touch $@
 
 ## bench: every figure of the performance issue, in one run (about 4 minutes)
 bench: $(STAMP)
