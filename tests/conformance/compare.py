@@ -128,7 +128,9 @@ def compare(
         else:
             verdict.regressions.append(test_id)
     deviating = {deviation.test_id for deviation in verdict.deviations}
-    verdict.stale_deviations = [  # passes with ours, or never passed on stock: not a deviation
-        deviation for test_id, deviation in sorted(listed.items()) if test_id not in deviating
+    verdict.stale_deviations = [  # run, but passes with ours or fails on stock: not a deviation
+        deviation
+        for test_id, deviation in sorted(listed.items())
+        if test_id in stock and test_id not in deviating
     ]
     return verdict

@@ -41,6 +41,12 @@ def test_a_listed_test_that_does_not_deviate_is_stale(stock: str, ours: str) -> 
     assert not verdict.ok
 
 
+def test_a_deviation_of_a_service_not_run_is_not_judged() -> None:
+    listed = [Deviation("b::y", "another service", DOC)]
+    verdict = compare({"a::x": "passed"}, {"a::x": "passed"}, listed)
+    assert verdict.ok
+
+
 def test_junit_reports_keep_the_worst_outcome_per_test(tmp_path: Path) -> None:
     report = tmp_path / "junit.xml"
     report.write_text(
