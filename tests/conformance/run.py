@@ -79,7 +79,7 @@ def run_suite(root: Path, services: list[str], report: Path, *, ours: bool, work
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     command += ["-c", str(root / "pyproject.toml"), "--rootdir", str(root)]
     command += ["-n", str(workers), "--dist", "loadfile", "--junitxml", str(report)]
-    command += ["-o", "junit_family=xunit1", "--tb=no", "-W", "ignore", "--color=no"]
+    command += ["-o", "junit_family=xunit1", "--tb=no", "--color=no"]
     if ours:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
         command += ["-p", "messaging_moto_plugin"]
