@@ -13,7 +13,7 @@ TEMPLATE := src/messaging/infra/infra.yaml
 WHEELS := $(VENV)/lambda-wheels
 LOCK   := $(UV) pip compile pyproject.toml --universal --python-version 3.11 --quiet
 
-.PHONY: run test test-exhaustive lint typecheck iac unit chaos bench lock clean
+.PHONY: run test test-exhaustive lint typecheck iac unit chaos bench lock conformance clean
 
 # uv installs the locked versions in seconds (pip took minutes); it is pinned too.
 $(UV): requirements/uv.txt
@@ -84,6 +84,15 @@ unit: $(STAMP) $(WHEELS)/.fetched
 ## chaos: the chaos suite at full size, 10,000 events through faults and kills (about 3 minutes)
 chaos: $(STAMP)
 	MESSAGING_CHAOS_EVENTS=10000 $(BIN)/pytest -m chaos
+
+## conformance: moto's own tests (sqs sns firehose dynamodb s3 cloudformation), stock and
+## with our plug-ins, compared per test id against tests/conformance/deviations.toml
+conformance: $(VENV)/.conformance-stamp
+	$(BIN)/python -m tests.conformance.run
+
+$(VENV)/.conformance-stamp: requirements/conformance.txt | $(STAMP)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements/conformance.txt
+	touch $@
 
 ## bench: every figure of the performance issue, in one run (about 4 minutes)
 bench: $(STAMP) $(WHEELS)/.fetched

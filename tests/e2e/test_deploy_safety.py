@@ -91,7 +91,10 @@ def test_values_are_kept_and_a_rename_is_previewed_then_refused(cloud: Cloud) ->
 
 def test_a_failed_first_deploy_is_described_reported_replaced_and_destroyed(cloud: Cloud) -> None:
     name = ["--stack-name", "fb"]
-    failed = cli(cloud, "deploy", *name, "-p", "NamePrefix=this-prefix-is-way-too-long-for-s3-")
+    # Valid parameters (bad ones are refused before anything exists): the stack's topic
+    # name is taken, so its creation fails and the stack rolls back.
+    taken = cloud.client("sns").create_topic(Name="fb-created-consumer")["TopicArn"]
+    failed = cli(cloud, "deploy", *name, "-p", "NamePrefix=fb-")
     assert failed.returncode == 1
     assert "ROLLBACK_COMPLETE" in errors(failed)[0]
     [described] = cloud.client("cloudformation").describe_stacks(StackName="fb")["Stacks"]
@@ -104,6 +107,7 @@ def test_a_failed_first_deploy_is_described_reported_replaced_and_destroyed(clou
     assert "stack fb failed to create: ROLLBACK_COMPLETE" in error
     assert "run `messaging deploy` again" in error
 
+    cloud.client("sns").delete_topic(TopicArn=taken)
     fixed = cli(cloud, "deploy", *name, "-p", "NamePrefix=fb-")
     assert fixed.returncode == 0, fixed.stderr
     assert "deleted the failed stack (ROLLBACK_COMPLETE)" in fixed.stderr

@@ -110,8 +110,11 @@ def test_a_failed_first_deploy_is_reported_described_and_created_again(
 ) -> None:
     name = f"{name_prefix}first"
     cfn = aws.cloudformation()
+    # Valid parameters (bad ones are refused before anything exists): a topic of the same
+    # name already exists, so creating the stack's fails and the stack rolls back.
+    taken = aws.sns().create_topic(Name=f"{name_prefix}created-consumer")["TopicArn"]
     with pytest.raises(stack.DeployError) as failed:
-        deploy(aws, name, INFRA, {"NamePrefix": "this-prefix-is-way-too-long-for-s3-"})
+        deploy(aws, name, INFRA, {"NamePrefix": name_prefix})
     assert "ROLLBACK_COMPLETE" in str(failed.value)
     assert any(e.status == "CREATE_FAILED" for e in failed.value.events)
     described = stack.describe_stack(cfn, name)  # the real template has outputs: no 500
@@ -120,6 +123,7 @@ def test_a_failed_first_deploy_is_reported_described_and_created_again(
     with pytest.raises(stack.StackError, match="failed to create: ROLLBACK_COMPLETE"):
         stack.read_outputs(cfn, name)
 
+    aws.sns().delete_topic(TopicArn=taken)
     result = deploy(aws, name, INFRA, {"NamePrefix": name_prefix})
 
     assert result.status == "CREATE_COMPLETE"

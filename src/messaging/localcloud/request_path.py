@@ -35,7 +35,10 @@ def _method_names(clazz: type) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _snake_case(name: str) -> str:
+def _snake_case(name: str | None) -> str | None:
+    # No action stays no action (moto answers 404); str() made it the action "None".
+    if not name:
+        return name
     return str(_ORIGINALS["camelcase_to_underscores"](name))
 
 

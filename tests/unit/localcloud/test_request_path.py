@@ -61,3 +61,24 @@ def test_known_and_unimplemented_actions_behave_as_before() -> None:
     assert moto_created[0] == created[0] == 200
     assert json.loads(created[1])["QueueUrl"].endswith("/after")
     assert str(refusal.value) == str(moto_refusal.value)
+
+
+def test_a_request_with_no_action_is_404_as_with_moto() -> None:
+    # The cache wrapped None in str(), which made the action "None": a 500 instead of 404.
+    client = Client(_Dispatcher(create_backend_app))
+    headers = {
+        "Host": "localhost:4566",
+        "Authorization": HEADERS["Authorization"].replace("/sqs/", "/sns/"),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+    def status() -> int:
+        return client.post("/", data="Version=2010-03-31", headers=headers).status_code
+
+    request_path.uninstall()
+    stock = status()
+    request_path.install()
+    assert status() == stock == 404
+    snake_case = getattr(moto_responses, "camelcase_to_underscores")  # noqa: B009
+    assert snake_case(None) is None
+    assert snake_case("") == ""

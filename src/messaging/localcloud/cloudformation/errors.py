@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moto.cloudformation.exceptions import CloudFormationError
 
-__all__ = ["ChangeSetNotFoundError", "InvalidChangeSetStatusError"]
+__all__ = ["ChangeSetNotFoundError", "CustomResourceFailedError", "InvalidChangeSetStatusError"]
 
 
 class InvalidChangeSetStatusError(CloudFormationError):
@@ -24,3 +24,12 @@ class ChangeSetNotFoundError(CloudFormationError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"ChangeSet [{name}] does not exist")
+
+
+class CustomResourceFailedError(CloudFormationError):
+    """A custom resource's provider answered FAILED: the resource fails with its reason."""
+
+    code = "CustomResourceFailed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)

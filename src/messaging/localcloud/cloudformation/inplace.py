@@ -38,6 +38,7 @@ __all__ = [
     "UpdatableQueue",
     "UpdatableRole",
     "UpdatableTopic",
+    "WindowedKey",
 ]
 
 
@@ -123,14 +124,19 @@ class UpdatableQueue(Queue, CloudFormationModel):
 
 
 class UpdatableTopic(Topic, CloudFormationModel):
-    """AWS::SNS::Topic updated in place (moto deleted and re-created it, subscriptions lost)."""
+    """AWS::SNS::Topic updated in place (moto deleted and re-created it, subscriptions lost).
+
+    Its inline `Subscription` list is applied as AWS applies it (no interruption): the
+    endpoints removed from it are unsubscribed, the new ones subscribed; subscriptions
+    made otherwise (AWS::SNS::Subscription, the API) are left alone.
+    """
 
     ATTRIBUTES: ClassVar[dict[str, str]] = {
         "DisplayName": "display_name",
         "KmsMasterKeyId": "kms_master_key_id",
     }
-    UPDATABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
-    REMOVABLE: ClassVar[frozenset[str]] = frozenset(ATTRIBUTES)
+    UPDATABLE: ClassVar[frozenset[str]] = frozenset({*ATTRIBUTES, "Subscription"})
+    REMOVABLE: ClassVar[frozenset[str]] = frozenset({*ATTRIBUTES, "Subscription"})
 
     @classmethod
     def create_from_cloudformation_json(
@@ -144,9 +150,11 @@ class UpdatableTopic(Topic, CloudFormationModel):
         arn = make_arn_for_topic(account_id, resource_name, region_name)
         if arn in sns_backends[account_id][region_name].topics:
             raise ResourceAlreadyExistsError("AWS::SNS::Topic", arn)
-        return Topic.create_from_cloudformation_json(
+        topic = Topic.create_from_cloudformation_json(
             resource_name, cloudformation_json, account_id, region_name, **kwargs
         )
+        topic.inline_subscriptions = _inline(cloudformation_json.get("Properties", {}))  # type: ignore[attr-defined]
+        return topic
 
     @classmethod
     def update_from_cloudformation_json(
@@ -161,16 +169,55 @@ class UpdatableTopic(Topic, CloudFormationModel):
         backend = sns_backends[account_id][region_name]
         for key, attribute in cls.ATTRIBUTES.items():
             backend.set_topic_attribute(original_resource.arn, attribute, properties.get(key, ""))
+        wanted = _inline(properties)
+        had = getattr(original_resource, "inline_subscriptions", [])
+        gone = set(had) - set(wanted)
+        for subscription in list(backend.subscriptions.values()):
+            if subscription.topic.arn == original_resource.arn and (
+                (subscription.protocol, subscription.endpoint) in gone
+            ):
+                backend.unsubscribe(subscription.arn)
+        for protocol, endpoint in wanted:
+            if (protocol, endpoint) not in had:
+                backend.subscribe(original_resource.arn, endpoint, protocol)
+        original_resource.inline_subscriptions = wanted
         return original_resource
 
 
+def _inline(properties: dict[str, Any]) -> list[tuple[str, str]]:
+    """A topic's inline subscriptions, as (protocol, endpoint)."""
+    return [(str(s["Protocol"]), str(s["Endpoint"])) for s in properties.get("Subscription", [])]
+
+
 class UpdatableRole(Role, CloudFormationModel):
-    """AWS::IAM::Role whose update applies its trust policy and inline policies too."""
+    """AWS::IAM::Role whose update applies its trust policy and inline policies too.
+
+    Its inline policies are stored as JSON text, as IAM stores them: moto kept the
+    template's objects, and GetRolePolicy answered their Python repr, not JSON.
+    """
 
     UPDATABLE: ClassVar[frozenset[str]] = frozenset(
         {"Description", "AssumeRolePolicyDocument", "Policies", "MaxSessionDuration"}
     )
     REMOVABLE: ClassVar[frozenset[str]] = frozenset({"Description", "Policies"})
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        role = Role.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        backend = iam_backends[account_id][get_partition(region_name)]
+        for inline in cloudformation_json.get("Properties", {}).get("Policies", []):
+            document = _json_text(inline["PolicyDocument"])
+            backend.put_role_policy(role.name, inline["PolicyName"], document)
+        return role
 
     @classmethod
     def update_from_cloudformation_json(
@@ -200,7 +247,9 @@ class UpdatableKey(Key, CloudFormationModel):
     """AWS::KMS::Key updated in place (moto has no update for it).
 
     It also stores KeyPolicy as JSON text, as KMS does: moto kept the template's object,
-    and every DescribeKey of the key then failed with an HTTP 500.
+    and every DescribeKey of the key then failed with an HTTP 500. Deleting it schedules
+    the key's deletion after PendingWindowInDays (default 30), as CloudFormation does;
+    moto left the key enabled.
     """
 
     UPDATABLE: ClassVar[frozenset[str]] = frozenset(
@@ -219,13 +268,18 @@ class UpdatableKey(Key, CloudFormationModel):
     ) -> Any:
         properties = dict(cloudformation_json.get("Properties", {}))
         properties["KeyPolicy"] = _json_text(properties["KeyPolicy"])
-        return Key.create_from_cloudformation_json(
+        key = Key.create_from_cloudformation_json(
             resource_name,
             {**cloudformation_json, "Properties": properties},
             account_id,
             region_name,
             **kwargs,
         )
+        key.__class__ = WindowedKey  # type: ignore[type-abstract]  # concrete at runtime
+        key.pending_window_in_days = int(  # type: ignore[attr-defined]  # now a WindowedKey
+            properties.get("PendingWindowInDays", 30)
+        )
+        return key
 
     @classmethod
     def update_from_cloudformation_json(
@@ -249,4 +303,15 @@ class UpdatableKey(Key, CloudFormationModel):
             backend.enable_key(key_id)
         else:
             backend.disable_key(key_id)
+        original_resource.pending_window_in_days = int(properties.get("PendingWindowInDays", 30))
         return original_resource
+
+
+class WindowedKey(Key):
+    """A stack's KMS key: deleting it schedules its deletion (moto's deleted it at once)."""
+
+    pending_window_in_days = 30
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        backend = kms_backends[account_id][region_name]
+        backend.schedule_key_deletion(self.id, self.pending_window_in_days)

@@ -4,6 +4,11 @@ Creation walks the resources in dependency order, one event per step; the first 
 records CREATE_FAILED with its reason and rolls back: what was created is deleted,
 dependents first, except a resource whose DeletionPolicy is Retain
 (RetainExceptOnCreate resources were created by this very operation, so they go).
+A custom resource is complete only when its provider answers (the response URL), as on
+AWS: creation stops there, the stack stays CREATE_IN_PROGRESS, and `resume_creation`
+goes on with the rest when the answer comes (`FAILED` fails the stack with the
+provider's reason). moto completed the stack first and created the dependents of a
+custom resource before it had any data.
 Deletion keeps what Retain, RetainExceptOnCreate or RetainResources keep, deletes
 dependents first, and never deletes what a resource that failed to delete still needs.
 """
@@ -11,21 +16,26 @@ dependents first, and never deletes what a resource that failed to delete still 
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from moto.cloudformation import models as moto_cfn
+from moto.cloudformation.custom_model import CustomModel
 from moto.cloudformation.exceptions import ValidationError
 
+from messaging.localcloud.cloudformation.errors import CustomResourceFailedError
 from messaging.localcloud.cloudformation.events import (
     failure_reason,
     resource_event,
     stack_event,
 )
 from messaging.localcloud.cloudformation.maps import GuardedResourceMap, guard_maps
-from messaging.localcloud.cloudformation.resolve import creation_order, dependencies
+from messaging.localcloud.cloudformation.resolve import creation_order, dependencies, in_order
 from messaging.localcloud.cloudformation.support import unsupported_reason, unsupported_types
 from messaging.localcloud.cloudformation.updates import RETAINED, delete_resource
 
-__all__ = ["create_resources", "delete_resources", "guarded"]
+__all__ = ["Creation", "create_resources", "delete_resources", "guarded", "resume_creation"]
+
+Creation = Literal["complete", "failed", "waiting"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +50,43 @@ def guarded(stack: moto_cfn.Stack) -> GuardedResourceMap:
     return resources
 
 
-def create_resources(stack: moto_cfn.Stack) -> bool:
-    """Create every resource in dependency order; False after rolling back a failure."""
+def create_resources(stack: moto_cfn.Stack) -> Creation:
+    """Create every resource in dependency order, or stop at a custom resource to wait."""
     stack_event(stack, "CREATE_IN_PROGRESS", "User Initiated")
-    resources = stack.template_dict.get("Resources", {})
-    created: list[str] = []
+    stack.creation_pending = []  # type: ignore[attr-defined]  # resume_creation's to-do
     try:
-        resource_map = guard_maps(stack)
-        order = creation_order(resources)
+        guard_maps(stack)
+        order = creation_order(stack.template_dict.get("Resources", {}))
     except Exception as error:  # noqa: BLE001 - the stack fails with the reason, as on AWS
-        _roll_back(stack, created, (stack.name, "AWS::CloudFormation::Stack", error))
-        return False
-    for logical_id in order:
+        _roll_back(stack, [], (stack.name, "AWS::CloudFormation::Stack", error))
+        return "failed"
+    return _create(stack, order)
+
+
+def resume_creation(stack: moto_cfn.Stack, logical_id: str, failure: str | None) -> Creation:
+    """A custom resource's provider answered: go on with the rest, or fail the stack."""
+    waiting: list[str] = getattr(stack, "creation_pending", [])
+    if stack.status != "CREATE_IN_PROGRESS" or not waiting or waiting[0] != logical_id:
+        raise ValidationError(
+            message=f"Stack {stack.name} is not waiting for a response from {logical_id}"
+        )
+    resource_type = stack.template_dict["Resources"][logical_id].get("Type", "")
+    if failure is not None:
+        resources = stack.template_dict.get("Resources", {})
+        created = in_order(resources, [r for r in guarded(stack).created() if r != logical_id])
+        _roll_back(stack, created, (logical_id, resource_type, CustomResourceFailedError(failure)))
+        return "failed"
+    instance = guarded(stack).instances().get(logical_id)
+    physical = getattr(instance, "physical_resource_id", "") or ""
+    resource_event(stack, logical_id, resource_type, "CREATE_COMPLETE", physical=physical)
+    return _create(stack, waiting[1:])
+
+
+def _create(stack: moto_cfn.Stack, order: list[str]) -> Creation:
+    resources = stack.template_dict.get("Resources", {})
+    resource_map = guarded(stack)
+    created = in_order(resources, [r for r in resource_map.created() if r not in order])
+    for index, logical_id in enumerate(order):
         resource_type = resources[logical_id].get("Type", "")
         condition = resources[logical_id].get("Condition")
         if condition and not resource_map.lazy_condition_map[condition]:
@@ -64,11 +99,15 @@ def create_resources(stack: moto_cfn.Stack) -> bool:
             instance = resource_map.build(logical_id)
         except Exception as error:  # noqa: BLE001 - any failure fails the stack, with reason
             _roll_back(stack, created, (logical_id, resource_type, error))
-            return False
+            return "failed"
         created.append(logical_id)
+        if isinstance(instance, CustomModel) and not instance.is_created():
+            stack.creation_pending = order[index:]  # type: ignore[attr-defined]
+            return "waiting"  # AWS waits for the provider's answer before going on
         physical = getattr(instance, "physical_resource_id", "") or ""
         resource_event(stack, logical_id, resource_type, "CREATE_COMPLETE", physical=physical)
-    return True
+    stack.creation_pending = []  # type: ignore[attr-defined]
+    return "complete"
 
 
 def _roll_back(

@@ -1,5 +1,8 @@
 """A stack's resources and outputs that never create anything by being read.
 
+It also masks every NoEcho parameter as `****` in DescribeStacks (moto masked only the
+values given, not defaults).
+
 The gap it closes: moto's `ResourceMap` is lazy: reading a resource that is not there
 *creates* it. After a failed stack rolled back, `DescribeStacks` evaluated the outputs,
 which created the rolled-back resources again (or raised `BucketAlreadyExists`), and
@@ -44,6 +47,13 @@ class GuardedResourceMap(ResourceMap):
             yield
         finally:
             self._building = False
+
+    def load_parameters(self) -> None:
+        """moto's, plus NoEcho on defaults: DescribeStacks masks every NoEcho value."""
+        super().load_parameters()
+        declared = self._template.get("Parameters") or {}
+        masked = [n for n, d in declared.items() if str(d.get("NoEcho")).lower() == "true"]
+        self.no_echo_parameter_keys = sorted(set(self.no_echo_parameter_keys) | set(masked))
 
     def __getitem__(self, key: str) -> Any:
         if key in self._parsed_resources or self._building:

@@ -120,6 +120,11 @@ class HardenedBucket(FakeBucket, CloudFormationModel):
     @staticmethod
     def _harden(name: str, properties: dict[str, Any], account_id: str, region: str) -> None:
         backend = s3_backends[account_id][get_partition(region)]
+        encryption = backend.get_bucket_encryption(name)
+        rules = properties.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration")
+        if encryption and rules:  # moto's conversion drops the rule's BucketKeyEnabled
+            enabled = str(rules[0].get("BucketKeyEnabled", False)).lower() == "true"
+            encryption["Rule"]["BucketKeyEnabled"] = str(enabled).lower()
         if "PublicAccessBlockConfiguration" in properties:
             backend.put_public_access_block(name, properties["PublicAccessBlockConfiguration"])
         if "VersioningConfiguration" in properties:
@@ -185,8 +190,13 @@ class HardenedTable(Table, CloudFormationModel):
     ) -> Table:
         properties = cloudformation_json.get("Properties", {})
         only("AWS::DynamoDB::Table", properties, cls.MOTO_PROPERTIES | cls.OUR_PROPERTIES)
+        sse = _table_sse(properties.get("SSESpecification"), account_id, region_name)
         table = Table.create_from_cloudformation_json(
-            resource_name, cloudformation_json, account_id, region_name, **kwargs
+            resource_name,
+            {**cloudformation_json, "Properties": {**properties, "SSESpecification": sse}},
+            account_id,
+            region_name,
+            **kwargs,
         )
         recovery = properties.get("PointInTimeRecoverySpecification")
         if recovery:
@@ -223,3 +233,25 @@ class HardenedTable(Table, CloudFormationModel):
         )
         backend.update_continuous_backups(table.name, recovery)
         return table
+
+
+def _table_sse(
+    specification: dict[str, Any] | None, account_id: str, region: str
+) -> dict[str, Any] | None:
+    """CloudFormation's SSESpecification in the API's shape, which moto's Table reads.
+
+    moto passed the template's `SSEEnabled` where it reads the API's `Enabled`, so
+    DescribeTable had no SSEDescription. A key id becomes the key's ARN, as
+    DescribeTable reports `KMSMasterKeyArn`; with no key, moto uses aws/dynamodb.
+    """
+    if not specification or str(specification.get("SSEEnabled")).lower() != "true":
+        return None
+    converted: dict[str, Any] = {"Enabled": True, "SSEType": specification.get("SSEType", "KMS")}
+    key = specification.get("KMSMasterKeyId")
+    if key:
+        is_arn = str(key).startswith("arn:")
+        partition = get_partition(region)
+        converted["KMSMasterKeyId"] = (
+            key if is_arn else f"arn:{partition}:kms:{region}:{account_id}:key/{key}"
+        )
+    return converted

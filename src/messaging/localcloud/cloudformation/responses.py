@@ -10,6 +10,7 @@ backend's `_url_module` routes CloudFormation requests here.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
@@ -85,6 +86,21 @@ class LocalCloudFormationResponse(CloudFormationResponse):
             client_token=self._get_param("ClientToken"),
         )
         return ActionResult({"Id": change_set_id, "StackId": stack_id})
+
+    @classmethod
+    def cfnresponse(cls, *args: Any, **kwargs: Any) -> Any:
+        """A custom resource provider's answer, served by this class (moto's used its own)."""
+        request, full_url, headers = args
+        response = cls()
+        response.automated_parameter_parsing = False
+        return response._dispatch(
+            request=request, full_url=full_url + "&Action=ProcessCfnResponse", headers=headers
+        )
+
+    def process_cfn_response(self) -> tuple[int, dict[str, int], str]:
+        fields = ("Status", "Reason", "StackId", "LogicalResourceId", "PhysicalResourceId", "Data")
+        self.backend.custom_resource_answered({name: self._get_param(name) for name in fields})
+        return 200, {"status": 200}, json.dumps("{}")
 
     def list_change_sets(self) -> ActionResult:
         """The change sets of the stack asked for (moto listed every stack's)."""

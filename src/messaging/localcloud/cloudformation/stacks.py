@@ -40,6 +40,7 @@ from moto.cloudformation.utils import (
 )
 
 from messaging.localcloud.cloudformation.changes import StackView, parameter_values, plan_changes
+from messaging.localcloud.cloudformation.custom_resources import CustomResourceAnswers
 from messaging.localcloud.cloudformation.errors import (
     ChangeSetNotFoundError,
     InvalidChangeSetStatusError,
@@ -50,6 +51,8 @@ from messaging.localcloud.cloudformation.lifecycle import (
     delete_resources,
     guarded,
 )
+from messaging.localcloud.cloudformation.stack_model import Stack as LocalStack
+from messaging.localcloud.cloudformation.template_checks import pseudo_for, validate_request
 from messaging.localcloud.cloudformation.updates import (
     StackUpdate,
     continue_rollback,
@@ -83,25 +86,13 @@ class LocalChangeSet(moto_cfn.ChangeSet):
         return []  # the backend plans the changes, with the parameters resolved
 
 
-def _check_parameters(template: dict[str, Any], given: dict[str, Any]) -> None:
-    declared = template.get("Parameters") or {}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise ValidationError(
-            message=f"Parameters: [{', '.join(unknown)}] do not exist in the template"
-        )
-    missing = sorted(n for n, d in declared.items() if n not in given and "Default" not in d)
-    if missing:
-        raise ValidationError(message=f"Parameters: [{', '.join(missing)}] must have values")
-
-
 def _not_updatable(stack: moto_cfn.Stack) -> ValidationError:
     return ValidationError(
         message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
     )
 
 
-class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
+class LocalCloudFormationBackend(CustomResourceAnswers, moto_cfn.CloudFormationBackend):
     """moto's CloudFormation with AWS's failure semantics and resource events."""
 
     # Our response class (ClientToken, RetainResources, ContinueUpdateRollback) serves it.
@@ -132,7 +123,11 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
     ) -> moto_cfn.Stack:
         if self._live_stack(name) is not None:
             raise AlreadyExistsException(f"Stack [{name}] already exists")
-        stack = moto_cfn.Stack(  # type: ignore[abstract]  # moto's Stack is concrete at runtime
+        template_dict = moto_cfn.Stack.parse_template(template)
+        if isinstance(template_dict, dict):
+            pseudo = pseudo_for(name, self.region_name, self.account_id)
+            validate_request(template_dict, parameters, pseudo, self.exports)
+        stack = LocalStack(  # type: ignore[abstract]  # moto's Stack is concrete at runtime
             stack_id=generate_stack_id(name, self.region_name, self.account_id),
             name=name,
             template=template,
@@ -170,7 +165,7 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
             for p in parameters
         }
         template_dict = moto_cfn.Stack.parse_template(template)
-        _check_parameters(template_dict, given)
+        validate_request(template_dict, given, pseudo_parameters(stack), self._other_exports(stack))
         StackUpdate(stack, template, template_dict, given).run()
         stack.role_arn = role_arn
         if tags is not None:
@@ -252,7 +247,12 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
             raise ValidationError(
                 message="Template format error: At least one Resources member must be defined."
             )
-        _check_parameters(template_dict, parameters)
+        pseudo = (
+            pseudo_parameters(stack)
+            if stack is not None
+            else pseudo_for(stack_name, self.region_name, self.account_id)
+        )
+        validate_request(template_dict, parameters, pseudo, self._other_exports(stack))
         if change_set_type == "UPDATE":
             if stack is None:
                 raise ValidationError(message=f"Stack [{stack_name}] does not exist")
@@ -305,7 +305,7 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
         tags: dict[str, str] | None,
         role_arn: str | None,
     ) -> moto_cfn.Stack:
-        stack = moto_cfn.Stack(  # type: ignore[abstract]  # moto's Stack is concrete at runtime
+        stack = LocalStack(  # type: ignore[abstract]  # moto's Stack is concrete at runtime
             stack_id=generate_stack_id(name, self.region_name, self.account_id),
             name=name,
             template={},  # moto's own marker for "no template yet"
@@ -360,6 +360,8 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
             stack._parse_template()  # noqa: SLF001 - moto's own parse of the new template
             stack.description = stack.template_dict.get("Description")
             self._provision(stack)
+            if stack.status == "CREATE_IN_PROGRESS":
+                return  # waiting for a custom resource; its answer completes the change set
             succeeded = stack.status == "CREATE_COMPLETE"
         else:
             succeeded = StackUpdate(
@@ -369,11 +371,20 @@ class LocalCloudFormationBackend(moto_cfn.CloudFormationBackend):
 
     # -- internals -------------------------------------------------------------------
 
+    def _other_exports(self, stack: moto_cfn.Stack | None) -> dict[str, Any]:
+        """Exports a stack may import: every other stack's (its own come from itself)."""
+        if stack is None:
+            return dict(self.exports)
+        return {n: e for n, e in self.exports.items() if e.exporting_stack_id != stack.stack_id}
+
     def _provision(self, stack: moto_cfn.Stack) -> None:
-        if create_resources(stack):
-            self._validate_export_uniqueness(stack)
-            self.exports.update({export.name: export for export in stack.exports})
-            stack.mark_creation_complete()
+        if create_resources(stack) == "complete":
+            self._complete(stack)
+
+    def _complete(self, stack: moto_cfn.Stack) -> None:
+        self._validate_export_uniqueness(stack)
+        self.exports.update({export.name: export for export in stack.exports})
+        stack.mark_creation_complete()
 
 
 def _text(value: Any) -> str:

@@ -6,11 +6,17 @@ item of the transaction, to roll back on failure. A 20-item transaction on a tab
 and cheap in requests, slowed down as their tables filled, which AWS never does.
 
 Here a transaction runs in two phases, as DynamoDB's all-or-nothing contract allows:
-first every operation is validated and every condition evaluated against the current
-state, without writing; a failed condition cancels the transaction with per-item
-reasons (`TransactionCanceledException`, `CancellationReasons` in item order, as on
-AWS). Only then are the writes applied, with the touched items (not the table) backed
-up, so an unexpected error while writing restores exactly those items.
+first every operation is validated (its update expression parsed) and every condition
+evaluated against the current state, without writing; a failed condition cancels the
+transaction with per-item reasons (`TransactionCanceledException`, `CancellationReasons`
+in item order, as on AWS). Only then are the writes applied, with the touched items
+(not the table) backed up, so an error while writing restores exactly those items.
+
+An invalid request is a `ValidationException`, as on AWS, not a cancellation: an update
+expression that does not parse (two SET clauses), an empty key value, an empty
+secondary-index key. Only an item that grows past 400 KB cancels the transaction, with
+the reason code `ValidationError` (the TransactWriteItems reference lists it among the
+cancellation reasons).
 
 Known limits: no isolation from concurrent non-transactional writes between the two
 phases (moto serialises requests in practice), no idempotency tokens
@@ -28,6 +34,7 @@ from moto.dynamodb import models as moto_dynamodb
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
+    ItemSizeTooLarge,
     MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -35,6 +42,8 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 
 from messaging.localcloud.dynamodb.scan import LinearScan
 from messaging.localcloud.seams import moto_urls, use_backend
@@ -49,6 +58,13 @@ Reason = tuple[str, str, dict[str, Any] | None] | tuple[None, None, None]
 def _condition(expression: str, names_json: str, values_json: str) -> Any:
     """Parsing a condition costs more than evaluating it; the same few recur."""
     return get_filter_expression(expression, json.loads(names_json), json.loads(values_json))
+
+
+def _validate_update(expression: str, names: dict[str, str] | None) -> None:
+    """What makes an update expression invalid whatever the item (ValidationException)."""
+    tree = UpdateExpressionParser.make(expression)
+    for check in (ActionCountValidator(), OverlappingPathsValidator(names or {})):
+        check.traverse(tree)  # these two only read the tree
 
 
 class LocalDynamoDBBackend(LinearScan, moto_dynamodb.DynamoDBBackend):
@@ -77,6 +93,9 @@ class LocalDynamoDBBackend(LinearScan, moto_dynamodb.DynamoDBBackend):
         op_type, op = next(iter(item.items()))
         if op_type not in OPERATIONS:
             raise MockValidationException(f"Unsupported transaction operation {op_type}")
+        if op_type == "Update":
+            # A malformed one fails the whole request, before any condition is evaluated.
+            _validate_update(op["UpdateExpression"], op.get("ExpressionAttributeNames"))
         if op_type == "Put":
             table = self.get_table(op["TableName"])
             attrs = op["Item"]
@@ -115,9 +134,17 @@ class LocalDynamoDBBackend(LinearScan, moto_dynamodb.DynamoDBBackend):
             backups.append((table_name, key, copy.deepcopy(self.get_item(table_name, key))))
             try:
                 self._write(op_type, op, key)
-            except Exception as error:  # any write error cancels the whole transaction
+            except ItemSizeTooLarge as error:  # AWS: a cancellation reason, not the request's
                 self._restore(backups)
                 reasons: list[Reason] = [(None, None, None)] * len(operations)
+                reasons[index] = ("ValidationError", str(error.message), None)
+                raise TransactionCanceledException(reasons) from error
+            except MockValidationException:  # an invalid request, answered as such
+                self._restore(backups)
+                raise
+            except Exception as error:  # any other write error cancels the whole transaction
+                self._restore(backups)
+                reasons = [(None, None, None)] * len(operations)
                 reasons[index] = (type(error).__name__, str(error), None)
                 raise TransactionCanceledException(reasons) from error
 

@@ -20,10 +20,15 @@ What this backend does instead, for S3 and ExtendedS3 destinations:
 Persistence: buffers pickle with the backend (a snapshot holds `held_for_snapshot()` so none is
 half-delivered); the lock is made anew on restore.
 
-Known limits: no data transformation (Lambda processing), no format conversion, no
-dynamic partitioning, no compression other than GZIP; a stream configured with any of
-them is rejected at creation rather than silently accepted. Other destinations keep
-moto's behaviour.
+Destinations the local cloud cannot reach (Redshift, Elasticsearch, Splunk, HTTP
+endpoints, Snowflake, Iceberg), and the processing and format conversion it does not
+run, are accepted as AWS accepts them; their records go where Firehose puts records it
+cannot deliver, and DescribeDeliveryStream's FailureDescription says so
+(`destinations`). A stream's encryption is described with its Status, and PutRecord and
+PutRecordBatch report `Encrypted` from it.
+
+Known limits: no dynamic partitioning, no compression other than GZIP; a stream
+configured with either is rejected at creation rather than silently accepted.
 """
 
 from __future__ import annotations
@@ -38,23 +43,22 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.core.base_backend import backend_lock
 from moto.firehose import models as moto_firehose
-from moto.firehose.exceptions import InvalidArgumentException, ResourceNotFoundException
+from moto.firehose.exceptions import ResourceNotFoundException
 from moto.s3.models import s3_backends
 
 from messaging.localcloud.firehose import prefix as firehose_prefix
 from messaging.localcloud.firehose.buffer import (
     Config,
     FlushReport,
-    S3Delivery,
     StreamBuffer,
     check_batch_limits,
     record_bytes,
-    s3_config,
     timing,
     validate_s3_destination,
 )
+from messaging.localcloud.firehose.destinations import delivery_for, failure_description
+from messaging.localcloud.firehose.flusher import BufferFlusher
 from messaging.localcloud.seams import moto_urls, use_backend
 
 __all__ = [
@@ -77,6 +81,7 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self._buffers: dict[str, StreamBuffer] = {}
+        self._failed: dict[str, int] = {}  # records written to a failure location, per stream
         self._lock = threading.RLock()
         # Opaque and unique, as AWS's are: one random prefix and a counter, because a
         # uuid4 per record is costly. `next()` on a count is atomic; on a generator it
@@ -105,21 +110,17 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
     ) -> str:
         validate_s3_destination(s3_destination_configuration)
         validate_s3_destination(extended_s3_destination_configuration)
-        unsupported = {
-            "Redshift": redshift_destination_configuration,
-            "Elasticsearch": elasticsearch_destination_configuration,
-            "Splunk": splunk_destination_configuration,
-            "Snowflake": snowflake_destination_configuration,
-            "Iceberg": iceberg_destination_configuration,
-        }
-        for destination, config in unsupported.items():
-            if config:
-                # moto would accept these and silently drop every record.
-                raise InvalidArgumentException(
-                    f"A {destination} destination is not supported by the local cloud."
-                )
+        for other in (
+            redshift_destination_configuration,
+            elasticsearch_destination_configuration,
+            splunk_destination_configuration,
+            http_endpoint_destination_configuration,
+            snowflake_destination_configuration,
+            iceberg_destination_configuration,
+        ):
+            validate_s3_destination((other or {}).get("S3Configuration"))  # the backup
         parent: Any = super()  # moto's annotations say dict where it passes None
-        return str(
+        arn = str(
             parent.create_delivery_stream(
                 region,
                 delivery_stream_name,
@@ -137,6 +138,11 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
                 tags,
             )
         )
+        encryption = delivery_stream_encryption_configuration_input
+        if encryption:  # described as AWS does: with its Status
+            stream = self._stream(delivery_stream_name)
+            stream.delivery_stream_encryption_configuration = {**encryption, "Status": "ENABLED"}
+        return arn
 
     def update_destination(
         self,
@@ -178,6 +184,7 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
         with self._lock:
             self._deliver_buffer(delivery_stream_name)
             self._buffers.pop(delivery_stream_name, None)
+            self._failed.pop(delivery_stream_name, None)
             super().delete_delivery_stream(delivery_stream_name)
 
     # -- data plane ----------------------------------------------------------------
@@ -186,12 +193,12 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
         self, delivery_stream_name: str, records: list[dict[str, bytes]]
     ) -> dict[str, Any]:
         stream = self._stream(delivery_stream_name)
-        config = s3_config(stream.destinations[0])
-        if config is None:
+        target = delivery_for(stream.destinations[0])
+        if target is None:
             return dict(super().put_record_batch(delivery_stream_name, records))
         payloads = [record_bytes(record) for record in records]
         check_batch_limits(payloads)
-        delivery = S3Delivery.of(config)
+        delivery = target.delivery
         with self._lock:
             buffer = self._buffers.get(delivery_stream_name)
             if buffer is None:
@@ -207,6 +214,14 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
             "FailedPutCount": 0,
             "Encrypted": bool(encryption) and encryption.get("Status", "ENABLED") == "ENABLED",
             "RequestResponses": [{"RecordId": self._next_record_id()} for _ in payloads],
+        }
+
+    def put_record(self, delivery_stream_name: str, record: dict[str, bytes]) -> dict[str, Any]:
+        """moto answered `Encrypted: false` whatever the stream's encryption."""
+        result = self.put_record_batch(delivery_stream_name, [record])
+        return {
+            "RecordId": result["RequestResponses"][0]["RecordId"],
+            "Encrypted": result["Encrypted"],
         }
 
     def _next_record_id(self) -> str:
@@ -274,10 +289,10 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
         stream = self.delivery_streams.get(name)
         if buffer is None or stream is None:
             return None
-        config = s3_config(stream.destinations[0])
-        if config is None:
+        target = delivery_for(stream.destinations[0])
+        if target is None:
             return None
-        return buffer.first_arrival + S3Delivery.of(config).interval_seconds
+        return buffer.first_arrival + target.delivery.interval_seconds
 
     def _deliver_buffer(self, name: str) -> int:
         """Write one S3 object from the stream's buffer; keep the buffer if S3 refuses.
@@ -288,10 +303,10 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
         stream = self.delivery_streams.get(name)
         if buffer is None or stream is None or not buffer.records:
             return 0
-        config = s3_config(stream.destinations[0])
-        if config is None:
+        target = delivery_for(stream.destinations[0])
+        if target is None:
             return 0
-        delivery = S3Delivery.of(config)
+        delivery = target.delivery
         arrival = datetime.fromtimestamp(buffer.first_arrival, tz=UTC)
         key = firehose_prefix.object_key(
             delivery.prefix,
@@ -300,6 +315,7 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
             arrival,
             object_id=str(uuid.uuid4()),
             extension=delivery.extension,
+            error_output_type=delivery.error_output_type,
         )
         body = b"".join(buffer.records)
         if delivery.extension == ".gz":
@@ -316,6 +332,12 @@ class LocalFirehoseBackend(moto_firehose.FirehoseBackend):
             )
             return 0
         del self._buffers[name]
+        if target.failure is not None:  # visible as AWS makes failures visible
+            self._failed[name] = self._failed.get(name, 0) + len(buffer.records)
+            location = f"s3://{delivery.bucket}/{key.rsplit('/', 1)[0]}/"
+            stream.failure_description = failure_description(  # type: ignore[attr-defined]
+                target, self._failed[name], location
+            )
         logger.info(
             "firehose %s: delivered %d records to s3://%s/%s",
             name,
@@ -332,81 +354,6 @@ def installed_backend(account_id: str, region: str) -> LocalFirehoseBackend:
     if not isinstance(backend, LocalFirehoseBackend):
         raise TypeError("messaging.localcloud is not installed: call install() first")
     return backend
-
-
-def _firehose_backends() -> Iterator[LocalFirehoseBackend]:
-    with backend_lock:
-        backends = [b for _, _, b in moto_firehose.firehose_backends.iter_backends()]
-    for backend in backends:
-        if isinstance(backend, LocalFirehoseBackend):
-            yield backend
-
-
-class BufferFlusher:
-    """One daemon thread that delivers buffers when their interval elapses.
-
-    It sleeps until the earliest deadline, and is woken early when a buffer starts.
-    `stop()` delivers whatever is still buffered, so stopping the cloud loses nothing.
-    """
-
-    def __init__(self) -> None:
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="firehose-flusher", daemon=True)
-            self._thread.start()
-
-    def _halt(self) -> bool:
-        """Stop the thread, delivering nothing; whether it was running."""
-        self._stopping.set()
-        timing.wakeup.set()
-        if self._thread is None:
-            return False
-        self._thread.join()
-        self._thread = None
-        return True
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """No flushing inside (a reset drops the buffers); running again after."""
-        was_running = self._halt()
-        try:
-            yield
-        finally:
-            if was_running:
-                self.start()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def stop(self) -> FlushReport:
-        """Stop the thread and deliver every buffer."""
-        self._halt()
-        report = FlushReport()
-        for backend in _firehose_backends():
-            report += backend.flush_all()
-        return report
-
-    @staticmethod
-    def flush_due() -> float | None:
-        deadlines = [d for b in _firehose_backends() if (d := b.flush_due()) is not None]
-        return min(deadlines, default=None)
-
-    def _run(self) -> None:
-        wakeup = timing.wakeup
-        while not self._stopping.is_set():
-            wakeup.clear()
-            try:
-                deadline = self.flush_due()
-            except Exception:
-                logger.exception("firehose flusher: unexpected error; retrying")
-                deadline = timing.clock() + 1.0
-            timeout = None if deadline is None else max(0.0, deadline - timing.clock())
-            wakeup.wait(timeout)
 
 
 def install() -> None:

@@ -87,17 +87,23 @@ class S3Delivery:
     interval_seconds: int
     size_bytes: int
     extension: str
+    error_output_type: str | None = None  # set when the records are failures, not data
 
     @classmethod
-    def of(cls, config: dict[str, Any]) -> S3Delivery:
+    def of(cls, config: dict[str, Any], error_output_type: str | None = None) -> S3Delivery:
+        """Data goes under Prefix; failures under ErrorOutputPrefix, else `<type>/`."""
         hints = config.get("BufferingHints") or {}
         compression = str(config.get("CompressionFormat") or "UNCOMPRESSED")
+        prefix = config.get("Prefix")
+        if error_output_type is not None:
+            prefix = config.get("ErrorOutputPrefix") or f"{error_output_type}/"
         return cls(
             bucket=str(config["BucketARN"]).split(":")[-1],
-            prefix=config.get("Prefix"),
+            prefix=prefix,
             interval_seconds=int(hints.get("IntervalInSeconds", DEFAULT_INTERVAL_SECONDS)),
             size_bytes=int(hints.get("SizeInMBs", DEFAULT_SIZE_MB)) * MIB,
-            extension=SUPPORTED_COMPRESSION[compression],
+            extension=SUPPORTED_COMPRESSION.get(compression, ""),
+            error_output_type=error_output_type,
         )
 
 
@@ -121,13 +127,13 @@ def validate_s3_destination(config: dict[str, Any] | None) -> None:
             f"CompressionFormat {compression} is not supported by the local cloud "
             f"(supported: {', '.join(sorted(SUPPORTED_COMPRESSION))})."
         )
-    for feature in (
-        "ProcessingConfiguration",
-        "DataFormatConversionConfiguration",
-        "DynamicPartitioningConfiguration",
-    ):
-        if (config.get(feature) or {}).get("Enabled") in (True, "true", "True"):
-            raise InvalidArgumentException(f"{feature} is not supported by the local cloud.")
+    # Processing and format conversion are accepted: their records go to the error
+    # output (`destinations`). Dynamic partitioning needs prefixes this cloud refuses.
+    dynamic = config.get("DynamicPartitioningConfiguration") or {}
+    if dynamic.get("Enabled") in (True, "true", "True"):
+        raise InvalidArgumentException(
+            "DynamicPartitioningConfiguration is not supported by the local cloud."
+        )
 
 
 def record_bytes(record: dict[str, Any]) -> bytes:

@@ -27,12 +27,12 @@ AWS semantics kept (standard queues):
   ReceiptHandleIsInvalid. DeleteMessage with the latest or an older handle deletes the
   message and succeeds if it is already gone (API_DeleteMessage: an old handle "succeeds,
   but the message might not be deleted"; AWS deletes, per moto PR #4655, checked against
-  AWS). ChangeMessageVisibility takes the latest handle of a message still in the queue,
-  even once its timeout ended (no MessageNotInflight: moto #4655 found AWS never sends it);
-  an older handle or a gone message is InvalidParameterValue "Message does not exist or is
-  not available for visibility timeout change", the error AWS users report for leases lost
-  to a re-receive (stricter than moto, which accepts old handles). The total visibility may
-  not pass 12 hours from that receive (API_ChangeMessageVisibility; moto counts from send);
+  AWS). ChangeMessageVisibility takes any handle of a message still in the queue, the
+  latest or an older one, even once its timeout ended (moto's tests, checked against AWS:
+  neither ReceiptHandleIsInvalid nor MessageNotInflight, although the API reference names
+  both); a gone message is InvalidParameterValue "Message does not exist or is not
+  available for visibility timeout change". The total visibility may not pass 12 hours
+  from the latest receive (API_ChangeMessageVisibility; moto counts from send);
 - expired messages (MessageRetentionPeriod) are dropped; PurgeQueue drops everything;
 - SetQueueAttributes changes only the attributes given (moto also wipes `Policy`);
 - a body with characters outside XML's set is refused with InvalidMessageContents.

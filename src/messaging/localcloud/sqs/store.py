@@ -167,13 +167,13 @@ class MessageStore:
                 self._compact()
 
     def change_visibility(self, handle: str, timeout: int) -> None:
-        """Hide the message for `timeout` s from now (0: visible at once); latest handle only."""
+        """Hide the message for `timeout` s from now (0: visible at once); any handle it had."""
         with self.cond:
-            seq, receives = self._decode(handle)
+            seq, _receives = self._decode(handle)
             now = self._clock()
             self._advance(now)
             entry = self._entries.get(seq)
-            if entry is None or entry.receives != receives:
+            if entry is None:
                 raise InvalidParameterValue(
                     f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message "
                     "does not exist or is not available for visibility timeout change."

@@ -169,6 +169,9 @@ def test_removed_resources_carry_the_action_their_deletion_policy_gives(
     )
     without = without.replace("\nConditions:\n", "\nConditions:\n  Never: !Equals [a, b]\n", 1)
     without = without.replace("!Ref PaymentsAccountsTable", "!Ref OrdersConsumersTable")
+    without = without.replace(
+        "!GetAtt PaymentsAccountsTable.Arn", "!GetAtt OrdersConsumersTable.Arn"
+    )
     found = changes(change_set(cfn, "s", without, EXTERNAL))
     assert found["PaymentsAccountsTable"]["Action"] == "Remove"
     assert found["PaymentsAccountsTable"]["PolicyAction"] == "Retain"  # RetainExceptOnCreate

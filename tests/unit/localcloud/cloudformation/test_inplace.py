@@ -102,3 +102,38 @@ def test_a_name_another_stack_uses_fails_the_stack_and_leaves_the_other_alone(
     url = sqs.get_queue_url(QueueName="shared-queue")["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "1"
+
+
+def test_a_topics_inline_subscriptions_are_updated_in_place(
+    cfn: CloudFormationClient, client: Any
+) -> None:
+    # moto's test_sns_update_topic: AWS applies a changed Subscription list without
+    # interruption; a subscription made outside the property stays.
+    template = (
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+        "      TopicName: inline\n      Subscription:\n"
+        "        - {Protocol: https, Endpoint: ENDPOINT}\n"
+    )
+    assert apply(cfn, "t", template.replace("ENDPOINT", "https://a.example")) == "CREATE_COMPLETE"
+    sns = client("sns")
+    arn = sns.list_topics()["Topics"][0]["TopicArn"]
+    sns.subscribe(TopicArn=arn, Protocol="https", Endpoint="https://other.example")
+    updated = template.replace("ENDPOINT", "https://b.example")
+    assert apply(cfn, "t", updated) == "UPDATE_COMPLETE"
+    endpoints = sorted(s["Endpoint"] for s in sns.list_subscriptions()["Subscriptions"])
+    assert endpoints == ["https://b.example", "https://other.example"]
+
+
+def test_a_deleted_key_waits_its_pending_window(cfn: CloudFormationClient, client: Any) -> None:
+    # AWS::KMS::Key's PendingWindowInDays applies when CloudFormation deletes the key.
+    template = (
+        "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n"
+        "      PendingWindowInDays: 7\n      KeyPolicy: {Version: '2012-10-17', Statement: []}\n"
+    )
+    assert apply(cfn, "k", template) == "CREATE_COMPLETE"
+    [key_id] = [k["KeyId"] for k in client("kms").list_keys()["Keys"]]
+    cfn.delete_stack(StackName="k")
+    metadata = client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
+    assert metadata["KeyState"] == "PendingDeletion"
+    days = (metadata["DeletionDate"] - metadata["CreationDate"]).days
+    assert days in (6, 7)  # the deletion date is 7 days after deletion, which is now

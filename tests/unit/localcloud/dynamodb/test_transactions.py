@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from moto.dynamodb.exceptions import (
+    MockValidationException,
     MultipleTransactionsException,
     TransactionCanceledException,
 )
@@ -74,7 +75,7 @@ def test_two_operations_on_one_item_are_refused(dynamodb: LocalDynamoDBBackend) 
 def test_a_write_error_restores_the_items_already_written(dynamodb: LocalDynamoDBBackend) -> None:
     dynamodb.transact_write_items([put("keep", v={"S": "old"})])
     too_big = {"S": "x" * (400 * 1024 + 1)}  # over DynamoDB's 400 KB item limit
-    with pytest.raises(TransactionCanceledException):
+    with pytest.raises(TransactionCanceledException) as cancelled:
         dynamodb.transact_write_items(
             [
                 put("keep", new_only=False, v={"S": "new"}),
@@ -82,7 +83,46 @@ def test_a_write_error_restores_the_items_already_written(dynamodb: LocalDynamoD
                 put("huge", big=too_big),
             ]
         )
+    assert "[None, None, ValidationError]" in cancelled.value.message  # AWS's reason code
     assert keys(dynamodb) == {"keep"}
+    kept = dynamodb.get_item("t", {"pk": {"S": "keep"}})
+    assert kept is not None
+    assert kept.attrs["v"].value == "old"
+
+
+def test_an_invalid_update_expression_is_a_validation_error_not_a_cancellation(
+    dynamodb: LocalDynamoDBBackend,
+) -> None:
+    # AWS answers ValidationException for the request, even when a condition fails too.
+    dynamodb.transact_write_items([put("taken")])
+    update = {
+        "Update": {
+            "TableName": "t",
+            "Key": {"pk": {"S": "a"}},
+            "UpdateExpression": "SET x = :one SET y = :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    with pytest.raises(MockValidationException, match=r"SET.. section can only be used once"):
+        dynamodb.transact_write_items([put("taken"), put("new"), update])
+    assert keys(dynamodb) == {"taken"}
+
+
+def test_a_validation_error_while_writing_restores_and_is_raised_as_such(
+    dynamodb: LocalDynamoDBBackend,
+) -> None:
+    # Known only against the item: adding a number to a string attribute.
+    dynamodb.transact_write_items([put("keep", v={"S": "old"}), put("text", n={"S": "x"})])
+    add_to_text = {
+        "Update": {
+            "TableName": "t",
+            "Key": {"pk": {"S": "text"}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    with pytest.raises(MockValidationException, match="operand"):
+        dynamodb.transact_write_items([put("keep", new_only=False, v={"S": "new"}), add_to_text])
     kept = dynamodb.get_item("t", {"pk": {"S": "keep"}})
     assert kept is not None
     assert kept.attrs["v"].value == "old"
