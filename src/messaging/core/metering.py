@@ -43,6 +43,7 @@ __all__ = [
     "billed_chunks",
     "firehose_billed_bytes",
     "item_size",
+    "merge",
     "write_units",
 ]
 
