@@ -67,7 +67,7 @@ def test_lambda_logs_and_the_lake_come_from_what_the_run_measured_elsewhere() ->
     extras = Extras(
         lambda_invocations=100,
         lambda_gb_seconds=12.5,
-        log_bytes=GB,
+        log_bytes=int(GB),
         lake_objects=4,
         lake_bytes=int(GB),
     )
