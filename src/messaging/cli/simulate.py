@@ -202,7 +202,8 @@ def simulate(
     if chart is not None and samples:
         from messaging.simulation.chart import draw  # noqa: PLC0415 - matplotlib only when asked
 
-        out.print(f"chart: {draw(samples, chart, title=f'simulate {duration:.0f}s @ {rate}/s')}")
+        title = f"simulate {duration:.0f}s @ {rate}/s"
+        out.print(f"chart: {draw(samples, chart, title=title, cost=report.aws_cost)}")
     if not report.ok:
         raise typer.Exit(1)
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from messaging.simulation.cost import AwsCost
 from messaging.simulation.run import Sample
 
-__all__ = ["draw"]
+__all__ = ["draw", "headline"]
 
 
 def _rates(samples: Sequence[Sample], values: Sequence[int]) -> list[float]:
@@ -24,15 +25,31 @@ def _rates(samples: Sequence[Sample], values: Sequence[int]) -> list[float]:
     return rates
 
 
-def draw(samples: Sequence[Sample], path: Path, *, title: str = "simulation") -> Path:
-    """Write a three-panel PNG of the run to `path` and return it."""
+def headline(title: str, cost: AwsCost | None) -> str:
+    """The chart's title, with the run's bill under it when there is one."""
+    if cost is None:
+        return title
+    return (
+        f"{title}\nAWS cost ${cost.usd_per_million_events:.2f} per million events "
+        f"(estimate, {cost.region} list prices of {cost.prices_date})"
+    )
+
+
+def draw(
+    samples: Sequence[Sample],
+    path: Path,
+    *,
+    title: str = "simulation",
+    cost: AwsCost | None = None,
+) -> Path:
+    """Write a three-panel PNG of the run to `path` and return it (the bill in the title)."""
     if not samples:
         raise ValueError("no samples to draw")
     t = [s.elapsed for s in samples]
     services = list(samples[0].queues)
     figure = Figure(figsize=(10, 9))
     depth, throughput, objects = figure.subplots(3, 1, sharex=True)
-    figure.suptitle(title)
+    figure.suptitle(headline(title, cost))
     for name in services:
         depth.plot(t, [s.queues[name].visible for s in samples], label=f"{name} visible")
         depth.plot(t, [s.queues[name].in_flight for s in samples], "--", label=f"{name} in flight")
