@@ -185,7 +185,11 @@ def design_table(usage: dict[str, Usage], events: int, chosen_cost: AwsCost) -> 
     for wait in (20, 5, 1, 0):
         polls = month / max(wait, 0.1)  # a short poll (0 s) answers at once; ~10 per second
         print(f"  wait {wait:>2} s: {polls:>12,.0f} empty receives  ${polls * sqs:8.3f}")
-    print("\nbatching window at a low rate: SQS receive + delete, and invocations, per event")
+    print(
+        "\nbatching window at a low rate (modelled, not measured: batches of rate x window, at"
+        " least 1,\n  since a long poll answers as soon as one message is there): SQS receive +"
+        " delete and invocations, per event"
+    )
     for rate in (1, 5, 50):
         for window in (0, 1, 5):
             batch = min(10.0, max(1.0, rate * window))
