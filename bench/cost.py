@@ -256,6 +256,13 @@ def main() -> None:
     )
     ratio = chosen_cost.usd_per_million_events / seed_cost.usd_per_million_events
     print(f"\nratio chosen / seed-style: {ratio:.1%} (goal: at most 50%)")
+    requests = {
+        name: sum(u.requests for u in used.values()) / args.events
+        for name, used in (("chosen", ours), ("seed-style", seed))
+    }
+    print(
+        "requests per event (the proxy): " + ", ".join(f"{k} {v:.3f}" for k, v in requests.items())
+    )
     floor = architecture_floor(ours, args.events)
     above = chosen_cost.usd_per_million_events / floor - 1
     print(
