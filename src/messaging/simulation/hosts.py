@@ -346,7 +346,14 @@ class LambdaHost:
             )
         for function in self.functions_by_service.values():
             polled = self.mapping_meter(function) if self.mapping_meter else None
-            merge(usage, {key: Usage(requests=n) for key, n in (polled or {}).items()})
+            # "sqs:ReceiveMessage", or the bare operation the local runtime counts.
+            merge(
+                usage,
+                {
+                    key if ":" in key else f"sqs:{key}": Usage(requests=n)
+                    for key, n in (polled or {}).items()
+                },
+            )
         return usage, extras
 
     @property
