@@ -20,8 +20,9 @@ answering as `_create_all` does for a list of one (the default calls `_create_al
 A backend whose single conditional write is cheaper than a transaction sets
 `write_singly`: each unit of one item is then committed alone through `_create_one`
 (on DynamoDB a conditional PutItem bills 1 write unit per KiB, a transaction's put 2;
-DynamoDB bills units, not requests), and only units of several items take
-transactions.
+DynamoDB bills units, not requests), up to `max_parallel` at once, and only units of
+several items take transactions. So `_create_one` must be safe to call from several
+threads (a boto3 client is).
 
 The algorithm:
 
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, TypedDict, TypeVar
@@ -103,6 +105,7 @@ class IdempotentStore(ABC, Generic[P]):
 
     max_items: int = MAX_TRANSACTION_ITEMS
     write_singly: bool = False  # units of one item through `_create_one`, each alone
+    max_parallel: int = 4  # single writes in flight at once, per commit (bench/RESULTS.md)
 
     def __init__(
         self,
@@ -152,8 +155,17 @@ class IdempotentStore(ABC, Generic[P]):
                 continue
             ready.append(_Ready(index, prepared))
             first_creator.update(dict.fromkeys(unit.creates, index))
-        for chunk in _chunks(ready, self.max_items, singly=self.write_singly):
-            self._commit_chunk(chunk, results)
+        chunks = list(_chunks(ready, self.max_items, singly=self.write_singly))
+        if self.write_singly and len(chunks) > 1:
+            # Single writes are independent: sent at once, a batch takes about one round
+            # trip, not one per item (each chunk settles only its own units' results).
+            with ThreadPoolExecutor(min(self.max_parallel, len(chunks))) as pool:
+                sent = [pool.submit(self._commit_chunk, chunk, results) for chunk in chunks]
+            for future in sent:
+                future.result()  # `_commit_chunk` settles its own failures; a bug surfaces
+        else:
+            for chunk in chunks:
+                self._commit_chunk(chunk, results)
         for index, earlier in follows.items():
             result = results[earlier]
             results[index] = result if isinstance(result, CommitFailure) else Outcome.DUPLICATE
