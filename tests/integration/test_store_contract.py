@@ -2,7 +2,8 @@
 
 Whatever the backend, a unit applies whole or is a duplicate, a duplicate changes
 nothing, a key created twice in one commit applies once, every item records its key and
-when it was stored, more than 100 items take several transactions, and a unit the
+when it was stored, more than 100 items in one commit (one transaction's limit) are
+all committed, and a unit the
 backend cannot hold fails alone. The DynamoDB backend is also held to what it is billed
 (requests and write units, metered from botocore's events like every other count): a
 unit of one item is one conditional put, since issue #20.
@@ -112,7 +113,7 @@ def test_items_record_their_key_and_when_they_were_stored(backend: Backend) -> N
     }
 
 
-def test_more_than_100_items_take_several_transactions(backend: Backend) -> None:
+def test_more_than_100_items_in_one_commit_are_all_committed(backend: Backend) -> None:
     outcomes = backend.store.commit([unit(f"n{n}") for n in range(250)])
     assert outcomes == [Outcome.APPLIED] * 250
     assert backend.count() == 250
