@@ -2,8 +2,8 @@
 
 The function runs behind an SQS event source mapping with `ReportBatchItemFailures`.
 Lambda calls `handler(event, context)` with a batch of queue records; the records go to
-the same pure `process_batch` the long-running worker uses (one store transaction for
-the whole batch), and every message that was not applied or found duplicate is named
+the same pure `process_batch` the long-running worker uses (one store commit for the
+whole batch), and every message that was not applied or found duplicate is named
 in the answer, so that only those stay on the queue: a handler failure, a commit
 failure, and an undecodable (poison) message too, which comes back until the queue's
 maxReceiveCount moves it to the DLQ. An exception (an event that is not an SQS batch,
@@ -11,8 +11,9 @@ a function without its configuration) fails the whole batch, as Lambda treats it
 
 Why not aws-lambda-powertools' `BatchProcessor`, the model of this shape: it runs a
 record handler per record and routes each to success or failure, so every record would
-be its own store commit (ten DynamoDB transactions for a batch of ten instead of one).
-`process_batch` is the same loop, once for the batch; the answer has the same shape.
+be its own store commit (ten commits, one after another, for a batch of ten).
+`process_batch` is the same loop, once for the batch (its puts go out together); the
+answer has the same shape.
 
 Configuration, from the function's environment (nothing secret): `MESSAGING_SERVICE`
 (orders or payments) and `MESSAGING_TABLE_NAME`. The DynamoDB client is boto3's, from
