@@ -3,9 +3,9 @@
 Whatever the backend, a unit applies whole or is a duplicate, a duplicate changes
 nothing, a key created twice in one commit applies once, every item records its key and
 when it was stored, more than 100 items in one commit (one transaction's limit) are
-all committed, and a unit the backend cannot hold fails alone. The DynamoDB backend is also held to what it is billed
-(requests and write units, metered from botocore's events like every other count): a
-unit of one item is one conditional put, since issue #20.
+all committed, and a unit the backend cannot hold fails alone. The DynamoDB backend is
+also held to what it is billed (requests and write units, metered from botocore's events
+like every other count): a unit of one item is one conditional put, since issue #20.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ KMS calls SNS makes for an encrypted topic happen server-side and are not seen h
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterable, Mapping
@@ -46,6 +47,8 @@ __all__ = [
     "merge",
     "write_units",
 ]
+
+logger = logging.getLogger(__name__)
 
 REQUEST_CHUNK: Final = 64 * 1024  # SNS and SQS bill each started 64 KiB as one request
 FIREHOSE_RECORD_UNIT: Final = 5 * 1024  # Firehose rounds every record up to 5 KiB
@@ -65,8 +68,10 @@ def firehose_billed_bytes(record_bytes: int) -> int:
 
 
 def _value_size(value: Mapping[str, Any]) -> int:  # noqa: PLR0911 - one answer per type
-    """Bytes of one AttributeValue, by DynamoDB's item-size rules."""
-    (kind, inner), *_ = value.items()
+    """Bytes of one AttributeValue, by DynamoDB's item-size rules (0 if malformed)."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return 0  # DynamoDB rejects it; the meter must never fail the call itself
+    ((kind, inner),) = value.items()
     if kind == "S":
         return len(str(inner).encode())
     if kind == "N":
@@ -87,7 +92,7 @@ def _value_size(value: Mapping[str, Any]) -> int:  # noqa: PLR0911 - one answer 
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     """An item's size as DynamoDB bills it: attribute names plus values."""
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+    return sum(len(str(name).encode()) + _value_size(value) for name, value in item.items())
 
 
 def write_units(item: Mapping[str, Mapping[str, Any]], *, transaction: bool = False) -> int:
@@ -152,6 +157,7 @@ class UsageMeter:
         self.firehose_subscribed = firehose_subscribed
         self._usage: dict[str, Usage] = {}
         self._lock = threading.Lock()
+        self.unmetered = 0  # calls whose parameters or answer could not be read
 
     def register(self, events: Any) -> None:
         """Listen on a session's or a client's event system (`.events` / `.meta.events`)."""
@@ -172,6 +178,19 @@ class UsageMeter:
         self._add(event_name, requests=1, payload_bytes=size)
 
     def on_params(self, event_name: str, params: Mapping[str, Any] | None = None, **_: Any) -> None:
+        try:
+            self._meter_params(event_name, params)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            self._unmetered(event_name, error)
+
+    def _unmetered(self, event_name: str, error: Exception) -> None:
+        """A call whose parameters or answer the meter cannot read: AWS will reject it or
+        botocore will; metering must never fail the call, so it is counted and logged."""
+        with self._lock:
+            self.unmetered += 1
+        logger.debug("not metered: %s (%s: %s)", event_name, type(error).__name__, error)
+
+    def _meter_params(self, event_name: str, params: Mapping[str, Any] | None) -> None:
         operation = event_name.rsplit(".", maxsplit=1)[-1]
         params = params or {}
         if operation in ("Publish", "SendMessage"):
@@ -199,7 +218,9 @@ class UsageMeter:
             self._add(event_name, write_units=write_units(params.get("Item", {})), records=1)
         elif operation == "TransactWriteItems":
             puts = [
-                entry["Put"]["Item"] for entry in params.get("TransactItems", []) if "Put" in entry
+                entry["Put"].get("Item", {})
+                for entry in params.get("TransactItems", [])
+                if isinstance(entry, Mapping) and isinstance(entry.get("Put"), Mapping)
             ]
             other = len(params.get("TransactItems", [])) - len(puts)
             units = sum(write_units(item, transaction=True) for item in puts) + 2 * other
@@ -227,6 +248,12 @@ class UsageMeter:
     def on_after_call(
         self, event_name: str, parsed: Mapping[str, Any] | None = None, **_: Any
     ) -> None:
+        try:
+            self._meter_answer(event_name, parsed)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            self._unmetered(event_name, error)
+
+    def _meter_answer(self, event_name: str, parsed: Mapping[str, Any] | None) -> None:
         operation = event_name.rsplit(".", maxsplit=1)[-1]
         parsed = parsed or {}
         if "Error" in parsed:  # a failed call returns nothing billable beyond its request

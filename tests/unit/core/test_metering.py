@@ -119,3 +119,14 @@ def test_a_real_client_is_metered_from_its_events() -> None:
         client.put_item(TableName="t", Item={"k": {"S": "a"}})
     usage = meter.snapshot()["dynamodb:PutItem"]
     assert usage.write_units == 1
+
+
+def test_parameters_the_meter_cannot_read_never_fail_the_call_and_are_counted() -> None:
+    meter = UsageMeter()
+    meter.on_params("provide-client-params.dynamodb.PutItem", params={"Item": {"k": {}}})
+    meter.on_params(
+        "provide-client-params.dynamodb.BatchWriteItem", params={"RequestItems": {"t": [5]}}
+    )
+    meter.on_after_call("after-call.sqs.ReceiveMessage", parsed={"Messages": [None]})
+    assert meter.unmetered == 2  # the empty AttributeValue is sized 0, the others counted
+    assert meter.snapshot()["dynamodb:PutItem"].write_units == 1
