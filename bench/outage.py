@@ -2,7 +2,7 @@
 
 Issue #16's literal scenario, too long for `make test` (which proves the same property
 at compressed scale in tests/integration/test_worker_outage.py). An in-process local
-cloud fails every DynamoDB `TransactWriteItems` (throttled, 500, 503, connections
+cloud fails every DynamoDB write (`PutItem`, `TransactWriteItems`: throttled, 500, 503, connections
 dropped before and after the write), the stack is deployed with its defaults
 (VisibilityTimeoutSeconds 30, MaxReceiveCount 5: a worker that burns a receive per
 failure dead-letters everything after about 155 s), both services run through the one
@@ -34,7 +34,9 @@ from messaging.producer.fakes import ConsumerFactory
 
 STACK = "outage"
 STORE_DOWN = FaultPlan(
-    fault_rate=1.0, operations=frozenset({"dynamodb:TransactWriteItems"}), seed=16
+    fault_rate=1.0,
+    operations=frozenset({"dynamodb:TransactWriteItems", "dynamodb:PutItem"}),
+    seed=16,
 )
 
 

@@ -24,7 +24,7 @@ def test_consume_until_empty_exits_3_when_a_message_was_dead_lettered(
         aws.cloudformation(),
         name,
         stack.default_template_path().read_text(),
-        {"NamePrefix": name_prefix, "MaxReceiveCount": "1"},
+        {"NamePrefix": name_prefix, "MaxReceiveCount": "1", "ServicesHost": "external"},
         sleep=lambda _: None,
     )
     outputs = stack.StackOutputs.model_validate(result.outputs)

@@ -47,6 +47,15 @@ def test_a_short_run_delivers_every_event_everywhere(cloud: LocalCloud, name_pre
     assert set(report.api_requests) >= {"producer", "orders", "payments", "control", "monitor"}
     assert simulation.samples[-1].published == report.produced
     assert {s.phase for s in simulation.samples} >= {"producing"}
+    # The bill (issue #20), metered from the pipeline's own calls: one conditional put
+    # of 1 write unit per event and service, SNS -> Firehose from what was published.
+    cost = report.aws_cost
+    assert cost is not None
+    assert cost.events == report.produced
+    writes = [x for x in cost.lines if (x.service, x.operation) == ("dynamodb", "PutItem")]
+    assert [x.quantity for x in writes] == [2 * report.produced]
+    assert {"sns", "sqs", "firehose", "dynamodb", "s3"} <= set(cost.by_service)
+    assert cost.usd_per_million_events == pytest.approx(cost.total_usd / cost.events * 1e6)
 
 
 def test_an_existing_stack_is_used_as_it_is_and_changed_only_as_asked(
@@ -124,7 +133,7 @@ def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
     assert min(report.invocations.values()) > 0
     # Requests per event hold the functions' own calls and their mappings' polling.
     assert report.mapping_requests_counted is True
-    assert report.api_requests["orders"] >= 1  # TransactWriteItems, from the handler's lines
+    assert report.api_requests["orders"] >= 1  # PutItem, from the handler's lines
     assert report.api_requests["orders-mapping"] >= report.invocations["orders"]
     assert "logs" in report.api_requests  # reading the logs is counted, apart
     pipeline = report.api_requests["producer"] + sum(
@@ -134,6 +143,16 @@ def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
     assert report.latency_ms["p50"] is not None
     assert report.dlq == {"orders": 0, "payments": 0}
     assert any(s.functions for s in simulation.samples)  # the live view's numbers
+    # The bill on Lambda: the handlers' own units, the REPORT lines' GB-seconds, the
+    # mappings' SQS requests (metered by the stand-in runtime), the log lines' bytes.
+    cost = report.aws_cost
+    assert cost is not None
+    billed = {(x.service, x.operation): x.quantity for x in cost.lines}
+    assert billed[("dynamodb", "PutItem")] == 2 * report.produced
+    assert billed[("lambda", "invocations")] == sum(report.invocations.values())
+    assert billed[("lambda", "duration")] > 0
+    assert billed[("logs", "ingestion")] > 0
+    assert ("sqs", "ReceiveMessage") in billed
 
 
 def test_on_lambda_a_backlog_nobody_works_on_stops_the_run_with_the_reason(

@@ -2,9 +2,10 @@
 
 Whatever the backend, a unit applies whole or is a duplicate, a duplicate changes
 nothing, a key created twice in one commit applies once, every item records its key and
-when it was stored, more than 100 items take several transactions, and a unit the
-backend cannot hold fails alone. The DynamoDB backend is also held to its request
-count, taken from botocore's events like every other count.
+when it was stored, more than 100 items in one commit (one transaction's limit) are
+all committed, and a unit the backend cannot hold fails alone. The DynamoDB backend is
+also held to what it is billed (requests and write units, metered from botocore's events
+like every other count): a unit of one item is one conditional put, since issue #20.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def test_items_record_their_key_and_when_they_were_stored(backend: Backend) -> N
     }
 
 
-def test_more_than_100_items_take_several_transactions(backend: Backend) -> None:
+def test_more_than_100_items_in_one_commit_are_all_committed(backend: Backend) -> None:
     outcomes = backend.store.commit([unit(f"n{n}") for n in range(250)])
     assert outcomes == [Outcome.APPLIED] * 250
     assert backend.count() == 250
@@ -129,20 +130,26 @@ def test_a_unit_the_backend_cannot_hold_fails_alone(backend: Backend) -> None:
     assert backend.count() == 2
 
 
-def test_dynamodb_commits_in_one_request_and_a_duplicate_costs_one_more(
+def test_dynamodb_puts_one_item_units_singly_at_one_write_unit_each(
     aws: Aws, name_prefix: str
 ) -> None:
+    # The commit strategy is chosen by the bill (bench/RESULTS.md "What it costs"): a
+    # conditional PutItem bills 1 write unit per KiB, a transaction's put 2. DynamoDB
+    # bills units, not requests, so a unit of one item is one conditional put.
     counted = Aws(aws.settings, placeholder_credentials=aws.placeholder_credentials)
     backend = dynamodb(counted, f"{name_prefix}requests")
 
-    def transactions() -> int:
-        return counted.requests.snapshot().get("dynamodb:TransactWriteItems", 0)
+    def metered(operation: str) -> tuple[int, float]:
+        usage = counted.usage.snapshot().get(f"dynamodb:{operation}")
+        return (usage.requests, usage.write_units) if usage else (0, 0.0)
 
     assert backend.store.commit([unit(f"k{n}") for n in range(40)]) == [Outcome.APPLIED] * 40
-    assert transactions() == 1
+    assert metered("PutItem") == (40, 40.0)
+    assert metered("TransactWriteItems") == (0, 0.0)
     mixed = [unit("k3"), unit("new-1"), unit("k7"), unit("new-2")]
     expected = [Outcome.DUPLICATE, Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED]
     assert backend.store.commit(mixed) == expected
-    assert transactions() == 3  # cancelled once (naming the duplicates), then committed
-    assert backend.store.commit([unit(f"k{n}") for n in range(10)]) == [Outcome.DUPLICATE] * 10
-    assert transactions() == 4  # all duplicates: one request
+    assert metered("PutItem") == (44, 44.0)  # a failed condition still bills its unit
+    # A unit of several items stays atomic: one transaction, 2 units per item.
+    assert backend.store.commit([unit("m1", "m2", "m3")]) == [Outcome.APPLIED]
+    assert metered("TransactWriteItems") == (1, 6.0)

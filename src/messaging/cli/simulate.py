@@ -321,7 +321,7 @@ def _write_outputs(
 
         title = f"simulate {options.duration:.0f}s @ {options.rate}/s"
         try:
-            note(f"chart: {draw(samples, chart, title=title)}", style="")
+            note(f"chart: {draw(samples, chart, title=title, cost=report.aws_cost)}", style="")
         except OSError as error:
             err.print(f"[red]error:[/red] cannot write {chart}: {error.strerror}")
             written = False

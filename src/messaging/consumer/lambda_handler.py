@@ -2,8 +2,8 @@
 
 The function runs behind an SQS event source mapping with `ReportBatchItemFailures`.
 Lambda calls `handler(event, context)` with a batch of queue records; the records go to
-the same pure `process_batch` the long-running worker uses (one store transaction for
-the whole batch), and every message that was not applied or found duplicate is named
+the same pure `process_batch` the long-running worker uses (one store commit for the
+whole batch), and every message that was not applied or found duplicate is named
 in the answer, so that only those stay on the queue: a handler failure, a commit
 failure, and an undecodable (poison) message too, which comes back until the queue's
 maxReceiveCount moves it to the DLQ. An exception (an event that is not an SQS batch,
@@ -11,8 +11,9 @@ a function without its configuration) fails the whole batch, as Lambda treats it
 
 Why not aws-lambda-powertools' `BatchProcessor`, the model of this shape: it runs a
 record handler per record and routes each to success or failure, so every record would
-be its own store commit (ten DynamoDB transactions for a batch of ten instead of one).
-`process_batch` is the same loop, once for the batch; the answer has the same shape.
+be its own store commit (ten commits, one after another, for a batch of ten).
+`process_batch` is the same loop, once for the batch (its puts go out together); the
+answer has the same shape.
 
 Configuration, from the function's environment (nothing secret): `MESSAGING_SERVICE`
 (orders or payments) and `MESSAGING_TABLE_NAME`. The DynamoDB client is boto3's, from
@@ -23,8 +24,9 @@ for the warm process, so importing this module needs no environment.
 Each invocation writes one JSON line to stdout (Lambda's log stream), next to the
 REPORT line Lambda writes itself: the service, the records and what became of them,
 and the AWS calls the invocation made, by `service:Operation` (from botocore's
-`before-send`, retries included), which is what a cost meter reads. Nothing secret is
-in it: no bodies, no credentials.
+`before-send`, retries included), and their billing units by the same key (`aws_usage`:
+requests, write units, ..., from `core.metering.UsageMeter`), which is what the cost
+model prices. Nothing secret is in it: no bodies, no credentials.
 
 Imports: `core`, `consumer.batch`, `store` and boto3, nothing else of this project and
 none of the local cloud, the CLI, the lake or the simulation (a test enforces it).
@@ -38,13 +40,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 from botocore.config import Config
 
 from messaging.consumer.batch import BatchResult, Disposition, Message, process_batch
+from messaging.core.metering import UsageMeter
 from messaging.core.metrics import RequestCounter
 from messaging.core.retry import default_config
 from messaging.core.services import SERVICES, Service
@@ -93,12 +96,15 @@ def records(event: Any) -> list[Message]:
     return messages
 
 
-def _dynamodb_client(calls: RequestCounter, region: str | None) -> DynamoDBClient:
+def _dynamodb_client(
+    calls: RequestCounter, usage: UsageMeter, region: str | None
+) -> DynamoDBClient:
     # No client-side parameter validation, as `ops.aws.Aws.dynamodb` explains: DynamoDB
     # validates every request itself, and the store serialises with boto3's serialiser.
     config = default_config().merge(Config(parameter_validation=False))
     client: DynamoDBClient = boto3.client("dynamodb", region_name=region, config=config)
     client.meta.events.register("before-send", calls.on_before_send)
+    usage.register(client.meta.events)
     return client
 
 
@@ -111,6 +117,7 @@ class Function:
     calls: RequestCounter
     out: Callable[[str], object] = sys.stdout.write
     clock: Callable[[], float] = time.time
+    usage: UsageMeter = field(default_factory=UsageMeter)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Function:
@@ -122,14 +129,15 @@ class Function:
         table = environ.get(TABLE_VARIABLE, "")
         if not table:
             raise FunctionConfigError(f"{TABLE_VARIABLE} is not set; set it to the table name")
-        calls = RequestCounter()
+        calls, usage = RequestCounter(), UsageMeter()
         # Lambda sets AWS_REGION (and AWS_DEFAULT_REGION, the one botocore reads).
-        client = _dynamodb_client(calls, environ.get("AWS_REGION"))
-        return cls(SERVICES[name], DynamoStore(client, table), calls)
+        client = _dynamodb_client(calls, usage, environ.get("AWS_REGION"))
+        return cls(SERVICES[name], DynamoStore(client, table), calls, usage=usage)
 
     def __call__(self, event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         messages = records(event)
         self.calls.take()  # calls made outside an invocation are not this one's
+        self.usage.take()
         result = process_batch(messages, self.service.handle, self.store)
         self.out(self._log_line(result, getattr(context, "aws_request_id", None)) + "\n")
         return {"batchItemFailures": result.batch_item_failures()}
@@ -150,6 +158,7 @@ class Function:
             **{d.value: outcomes.get(d.value, 0) for d in Disposition},
             "failures": len(result.batch_item_failures()),
             "aws_calls": self.calls.take(),
+            "aws_usage": {k: v.as_dict() for k, v in sorted(self.usage.take().items())},
             "latency_ms": latencies[:MAX_LOGGED_LATENCIES],
         }
         return json.dumps(line, separators=(",", ":"), sort_keys=True)

@@ -5,7 +5,7 @@ It avoids the known ways SQS consumers fail:
 - short polling wastes requests, so pollers long-poll for batches of 10, and after a
   partial receive a poller waits `fill_wait`, so a steady stream fills batches;
 - requests are the bill: one processor hands the messages of many polls (up to
-  `max_commit`) to one `process_batch` call, i.e. one store transaction, and the
+  `max_commit`) to one `process_batch` call, i.e. one store commit, and the
   successes of each poll are deleted in one request (`acks`);
 - a message is deleted only after its effects are committed; a handler or unit failure
   leaves it for redelivery (at-least-once), the idempotent store turns a redelivery into

@@ -13,6 +13,9 @@ Every HTTP request an SDK call makes, retries included, is counted once, from
 botocore's `before-send` event, because on AWS requests are the bill. This is the only
 request count: workers, stores and the producer keep none (`RequestCounter`, in
 `messaging.core.metrics` so that the Lambda handler counts its calls the same way).
+Next to it, `usage` meters what AWS bills for (64 KiB chunks, records and their sizes,
+DynamoDB write and read units) on the same events (`messaging.core.metering`), which
+`messaging.simulation.cost` prices.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from messaging.core.metering import UsageMeter
 from messaging.core.metrics import RequestCounter
 from messaging.core.retry import MAX_ATTEMPTS, default_config
 from messaging.ops.instance import InstanceCheck
@@ -51,6 +55,7 @@ class Aws:
     settings: Settings
     config: Config = field(default_factory=default_config)
     requests: RequestCounter = field(default_factory=RequestCounter)
+    usage: UsageMeter = field(default_factory=UsageMeter)
     # Only for the local cloud's placeholders (it ignores signatures); on AWS the
     # credential chain always decides, and nothing here reads keys from anywhere.
     placeholder_credentials: tuple[str, str] | None = None
@@ -66,6 +71,7 @@ class Aws:
         self.region = self.session.region_name or DEFAULT_REGION
         # `before-send` fires once per HTTP attempt, so retries are counted too.
         self.session.events.register("before-send", self._count)
+        self.usage.register(self.session.events)  # billing units, on the same events
         self.session.events.register("after-call", InstanceCheck())  # a restarted local cloud
 
     def _count(self, event_name: str, request: Any = None, **kwargs: Any) -> None:

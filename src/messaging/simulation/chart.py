@@ -20,9 +20,10 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from messaging.simulation.cost import AwsCost
 from messaging.simulation.run import Sample
 
-__all__ = ["PHASE_COLOURS", "draw", "phase_spans", "service_styles"]
+__all__ = ["PHASE_COLOURS", "draw", "headline", "phase_spans", "service_styles"]
 
 PHASE_COLOURS = {
     "deploying": "#eeeeee",
@@ -87,8 +88,24 @@ def _shade_phases(axes: Sequence[Any], samples: Sequence[Sample]) -> None:
             )
 
 
-def draw(samples: Sequence[Sample], path: Path, *, title: str = "simulation") -> Path:
-    """Write a three-panel PNG of the run to `path` and return it."""
+def headline(title: str, cost: AwsCost | None) -> str:
+    """The chart's title, with the run's bill under it when there is one."""
+    if cost is None:
+        return title
+    return (
+        f"{title}\nAWS cost ${cost.usd_per_million_events:.2f} per million events "
+        f"(estimate, {cost.region} list prices of {cost.prices_date})"
+    )
+
+
+def draw(
+    samples: Sequence[Sample],
+    path: Path,
+    *,
+    title: str = "simulation",
+    cost: AwsCost | None = None,
+) -> Path:
+    """Write a three-panel PNG of the run to `path` and return it (the bill in the title)."""
     if not samples:
         raise ValueError("no samples to draw")
     t = [s.elapsed for s in samples]
@@ -96,7 +113,7 @@ def draw(samples: Sequence[Sample], path: Path, *, title: str = "simulation") ->
     styles = service_styles(services)
     figure = Figure(figsize=(10, 9.5))
     depth, throughput, objects = figure.subplots(3, 1, sharex=True)
-    figure.suptitle(title)
+    figure.suptitle(headline(title, cost))
     _shade_phases((depth, throughput, objects), samples)
     for name in services:
         style = styles[name]

@@ -6,10 +6,15 @@ lines per invocation count:
 
 - the handler's JSON line (`type` `messaging.batch`, see
   `messaging.consumer.lambda_handler`): the records and what became of them, the AWS
-  calls the invocation made, and publish -> stored latencies;
+  calls the invocation made, their billing units (`aws_usage`, see
+  `messaging.core.metering`), and publish -> stored latencies;
 - Lambda's `REPORT RequestId: ... Duration: ... Billed Duration: ...` line, one per
   invocation whatever its end, so an invocation with a REPORT line and no handler line
-  ended in an error (an exception, a timeout, a killed process).
+  ended in an error (an exception, a timeout, a killed process). Its billed duration
+  and memory size give the invocation's GB-seconds, which Lambda bills.
+
+Every line read counts towards the bytes CloudWatch Logs ingested (its message only;
+CloudWatch's per-event overhead is left out).
 
 Events are read with FilterLogEvents from a moving start time (with a lookback, since
 CloudWatch may ingest events late and out of order) and counted once each, by event id.
@@ -30,6 +35,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
+from messaging.core.metering import Usage, merge
 from messaging.core.metrics import Latencies
 
 __all__ = ["BATCH_LINE_TYPE", "FunctionActivity", "LogReader", "parse_report"]
@@ -78,6 +84,9 @@ class FunctionActivity:
     outcomes: Counter[str] = field(default_factory=Counter)  # applied, duplicate, ...
     aws_calls: Counter[str] = field(default_factory=Counter)  # "dynamodb:TransactWriteItems"
     billed_ms: int = 0
+    gb_seconds: float = 0.0  # billed duration x memory size, as Lambda bills it
+    log_bytes: int = 0  # every line read: what CloudWatch Logs ingested
+    usage: dict[str, Usage] = field(default_factory=dict)  # the handler's `aws_usage`
     latencies: Latencies = field(default_factory=Latencies)
     busy: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=10_000))
 
@@ -92,10 +101,12 @@ class FunctionActivity:
         return max(0, self.invocations - self.batches)
 
     def add(self, timestamp_ms: int, message: str) -> None:
+        self.log_bytes += len(message.encode())
         report = parse_report(message)
         if report is not None:
             self.invocations += 1
             self.billed_ms += report.billed_ms
+            self.gb_seconds += report.billed_ms / 1000 * report.memory_mb / 1024
             self.busy.append((timestamp_ms, report.duration_ms))
             return
         line = _batch_line(message)
@@ -106,6 +117,12 @@ class FunctionActivity:
         for outcome in _OUTCOMES:
             self.outcomes[outcome] += int(line.get(outcome, 0))
         self.aws_calls.update({str(k): int(v) for k, v in (line.get("aws_calls") or {}).items()})
+        usage = line.get("aws_usage") or {}
+        if isinstance(usage, dict):
+            merge(
+                self.usage,
+                {str(k): Usage.from_dict(v) for k, v in usage.items() if isinstance(v, dict)},
+            )
         for value in line.get("latency_ms") or []:
             self.latencies.add(float(value))
 

@@ -30,11 +30,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from messaging.consumer.runner import Runner
 from messaging.consumer.state import WorkerOptions
+from messaging.core.metering import Usage, merge
 from messaging.core.retry import describe
 from messaging.core.services import Service
 from messaging.errors import MessagingError
 from messaging.ops import status
 from messaging.ops.aws import Aws
+from messaging.simulation.cost import Extras
 from messaging.simulation.function_logs import FunctionActivity, LogReader
 from messaging.simulation.ledger import Ledger
 
@@ -114,6 +116,10 @@ class ServiceHost(Protocol):
         """Per service, for the live view; empty where services are not functions."""
         ...
 
+    def billing(self) -> tuple[dict[str, Usage], Extras]:
+        """Billing units no session of this process metered, and the functions' own bill."""
+        ...
+
 
 class WorkersHost:
     """The long-running workers, as threads of this process. Every result they reach is
@@ -165,6 +171,9 @@ class WorkersHost:
 
     def functions(self) -> dict[str, FunctionSample]:
         return {}
+
+    def billing(self) -> tuple[dict[str, Usage], Extras]:
+        return {}, Extras()  # each worker's session meters its own
 
 
 class LambdaHost:
@@ -330,6 +339,33 @@ class LambdaHost:
                 counted[f"{name}-mapping"] = sum(polled.values())
                 self._metered.add(name)
         return counted
+
+    def billing(self) -> tuple[dict[str, Usage], Extras]:
+        """The handlers' `aws_usage`, the mappings' metered polling, and the functions' bill.
+
+        A mapping's SQS requests are billed by SQS like any other (Lambda adds nothing
+        for polling); where the endpoint does not expose them they are missing here.
+        """
+        usage: dict[str, Usage] = {}
+        with self._lock:
+            for activity in self.activity.values():
+                merge(usage, activity.usage)
+            extras = Extras(
+                lambda_invocations=sum(a.invocations for a in self.activity.values()),
+                lambda_gb_seconds=sum(a.gb_seconds for a in self.activity.values()),
+                log_bytes=sum(a.log_bytes for a in self.activity.values()),
+            )
+        for function in self.functions_by_service.values():
+            polled = self.mapping_meter(function) if self.mapping_meter else None
+            # "sqs:ReceiveMessage", or the bare operation the local runtime counts.
+            merge(
+                usage,
+                {
+                    key if ":" in key else f"sqs:{key}": Usage(requests=n)
+                    for key, n in (polled or {}).items()
+                },
+            )
+        return usage, extras
 
     @property
     def mappings_metered(self) -> bool:

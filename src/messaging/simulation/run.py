@@ -37,6 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from messaging import lake
 from messaging.consumer.state import WorkerOptions
 from messaging.core.events import ConsumerCreated
+from messaging.core.metering import Usage, merge
 from messaging.core.metrics import percentile
 from messaging.core.services import SERVICES
 from messaging.errors import MessagingError
@@ -45,6 +46,7 @@ from messaging.ops.aws import DEPLOY_ATTEMPTS, Aws, default_config
 from messaging.ops.settings import Settings
 from messaging.producer import Producer, ProducerStats
 from messaging.producer.fakes import ConsumerFactory
+from messaging.simulation.cost import AwsCost, Extras, price_usage
 from messaging.simulation.hosts import (
     FunctionSample,
     HostError,
@@ -214,6 +216,7 @@ class Simulation:
                 "services": services.name,
                 "invocations": {n: f.invocations for n, f in services.functions().items()} or None,
                 "mapping_requests_counted": lambda_host.mappings_metered if lambda_host else None,
+                "aws_cost": self._cost(services, report.produced),
             }
         )
 
@@ -415,6 +418,28 @@ class Simulation:
         )
         self.samples.append(sample)
         self.on_sample(sample)
+
+    def _cost(self, services: ServiceHost, events: int) -> AwsCost:
+        """The pipeline's bill: the producer's and the services' metered usage.
+
+        Deploying, monitoring and the proof (reading every table and lake object back)
+        are the simulation's own calls, not the pipeline's, and are left out.
+        """
+        usage: dict[str, Usage] = {}
+        for role, aws in self._sessions.items():
+            if role == "producer" or role in SERVICES:
+                merge(usage, aws.usage.snapshot())
+        functions, extras = services.billing()
+        merge(usage, functions)
+        objects = self.lake_objects
+        extras = Extras(
+            lambda_invocations=extras.lambda_invocations,
+            lambda_gb_seconds=extras.lambda_gb_seconds,
+            log_bytes=extras.log_bytes,
+            lake_objects=len(objects),
+            lake_bytes=sum(o.size for o in objects),
+        )
+        return price_usage(usage, events, extras)
 
 
 def _empty(sqs: SQSClient, queue_url: str) -> bool:

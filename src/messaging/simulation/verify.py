@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from messaging import lake
 from messaging.core.metrics import percentile
 from messaging.producer import ProducerStats
+from messaging.simulation.cost import AwsCost
 from messaging.simulation.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -140,6 +141,9 @@ class Report(BaseModel):
     # On Lambda: whether the event source mappings' polling is in api_requests (as
     # "<service>-mapping"); None for workers, whose polling is their own requests.
     mapping_requests_counted: bool | None = None
+    # What the pipeline would cost on AWS (issue #20): by service and operation, the
+    # run's total, USD per million events; an estimate from list prices (`cost`).
+    aws_cost: AwsCost | None = None
 
     @property
     def ok(self) -> bool:
@@ -291,6 +295,22 @@ def summary_lines(report: Report) -> list[str]:
         f"injected faults; {report.retried_entries} entries republished; "
         f"{report.worker_failures} worker failures retried",
         _hosted_line(report),
+        *cost_lines(report.aws_cost),
+    ]
+
+
+def cost_lines(cost: AwsCost | None) -> list[str]:
+    """The bill in two lines: per million events and by service, and what it rests on."""
+    if cost is None:
+        return []
+    services = ", ".join(
+        f"{name} ${usd / max(cost.events, 1) * 1e6:.2f}"
+        for name, usd in sorted(cost.by_service.items(), key=lambda kv: -kv[1])
+    )
+    return [
+        f"AWS cost: ${cost.usd_per_million_events:.2f} per million events "
+        f"(${cost.total_usd:.6f} for this run); per million events: {services}",
+        f"  {cost.note}",
     ]
 
 

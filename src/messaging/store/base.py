@@ -15,12 +15,22 @@ backend (`DynamoStore`, `MemoryStore`) implements only
   another, `TransactionConflict` and the throttling codes for transient trouble); raise
   when the whole call failed.
 
+and may override a third, `_create_one(item)`: create one item unless its key exists,
+answering as `_create_all` does for a list of one (the default calls `_create_all`).
+A backend whose single conditional write is cheaper than a transaction sets
+`write_singly`: each unit of one item is then committed alone through `_create_one`
+(on DynamoDB a conditional PutItem bills 1 write unit per KiB, a transaction's put 2;
+DynamoDB bills units, not requests), up to `max_parallel` at once, and only units of
+several items take transactions. So `_create_one` must be safe to call from several
+threads (a boto3 client is).
+
 The algorithm:
 
 - a key created by an earlier unit of the same commit makes the later unit a duplicate
   of it (and it fails if the earlier one fails);
 - every stored item records its key, and when it was stored (`stored_at`);
-- units are grouped, whole, into transactions of at most `max_items` items;
+- units are grouped, whole, into transactions of at most `max_items` items (with
+  `write_singly`, a unit of one item is a group of its own, written by `_create_one`);
 - a cancelled transaction names the existing keys: those units are duplicates, units
   with an item the backend rejected fail alone, and the rest is committed again;
   transient cancellations are retried by `EntryRetry` (bounded, jittered back-off);
@@ -39,6 +49,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, TypedDict, TypeVar
@@ -93,6 +104,8 @@ class IdempotentStore(ABC, Generic[P]):
     """The outline: `commit` decides per unit; subclasses implement the two primitives."""
 
     max_items: int = MAX_TRANSACTION_ITEMS
+    write_singly: bool = False  # units of one item through `_create_one`, each alone
+    max_parallel: int = 4  # single writes in flight at once, per commit (bench/RESULTS.md)
 
     def __init__(
         self,
@@ -114,6 +127,10 @@ class IdempotentStore(ABC, Generic[P]):
     @abstractmethod
     def _create_all(self, items: list[P]) -> list[str] | None:
         """Create all atomically unless a key exists: None, or a code per item."""
+
+    def _create_one(self, item: P) -> list[str] | None:
+        """Create one item unless its key exists: None, or its code (a list of one)."""
+        return self._create_all([item])
 
     # -- the algorithm ---------------------------------------------------------------
 
@@ -138,8 +155,17 @@ class IdempotentStore(ABC, Generic[P]):
                 continue
             ready.append(_Ready(index, prepared))
             first_creator.update(dict.fromkeys(unit.creates, index))
-        for chunk in _chunks(ready, self.max_items):
-            self._commit_chunk(chunk, results)
+        chunks = list(_chunks(ready, self.max_items, singly=self.write_singly))
+        if self.write_singly and len(chunks) > 1:
+            # Single writes are independent: sent at once, a batch takes about one round
+            # trip, not one per item (each chunk settles only its own units' results).
+            with ThreadPoolExecutor(min(self.max_parallel, len(chunks))) as pool:
+                sent = [pool.submit(self._commit_chunk, chunk, results) for chunk in chunks]
+            for future in sent:
+                future.result()  # `_commit_chunk` settles its own failures; a bug surfaces
+        else:
+            for chunk in chunks:
+                self._commit_chunk(chunk, results)
         for index, earlier in follows.items():
             result = results[earlier]
             results[index] = result if isinstance(result, CommitFailure) else Outcome.DUPLICATE
@@ -164,7 +190,12 @@ class IdempotentStore(ABC, Generic[P]):
         """Commit whole units in one transaction; isolate a unit that breaks it."""
 
         def send(pending: list[_Ready[P]]) -> list[_Ready[P]]:
-            codes = self._create_all([item for unit in pending for item in unit.items])
+            items = [item for unit in pending for item in unit.items]
+            codes = (
+                self._create_one(items[0])
+                if self.write_singly and len(items) == 1
+                else self._create_all(items)
+            )
             if codes is None:
                 for unit in pending:
                     results[unit.index] = Outcome.APPLIED
@@ -227,11 +258,16 @@ class IdempotentStore(ABC, Generic[P]):
         self._commit_chunk(open_units[middle:], results)
 
 
-def _chunks(units: list[_Ready[P]], limit: int) -> Iterator[list[_Ready[P]]]:
-    """Groups of whole units whose items fit one transaction."""
+def _chunks(
+    units: list[_Ready[P]], limit: int, *, singly: bool = False
+) -> Iterator[list[_Ready[P]]]:
+    """Groups of whole units whose items fit one transaction (`singly`: one-item units alone)."""
     chunk: list[_Ready[P]] = []
     size = 0
     for unit in units:
+        if singly and len(unit.items) == 1:
+            yield [unit]
+            continue
         if chunk and size + len(unit.items) > limit:
             yield chunk
             chunk, size = [], 0

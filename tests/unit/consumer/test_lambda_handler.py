@@ -179,3 +179,27 @@ def test_importing_the_handler_loads_only_what_the_function_needs() -> None:
     assert ours <= {"messaging.consumer", "messaging.core", "messaging.store", "messaging.errors"}
     # The worker's threads and SQS plumbing are not the function's.
     assert "messaging.consumer.worker" not in loaded
+
+
+def test_the_billing_units_of_the_invocation_are_logged() -> None:
+    from messaging.core.metering import UsageMeter
+
+    class MeteredStore(MemoryStore):
+        """Meters one conditional put per item, as the DynamoDB store's client would."""
+
+        def __init__(self, usage: UsageMeter) -> None:
+            super().__init__()
+            self.usage = usage
+
+        def _create_all(self, items: list[tuple[str, dict[str, Any]]]) -> list[str] | None:
+            for _ in items:
+                self.usage.on_params(
+                    "provide-client-params.dynamodb.PutItem", params={"Item": {"k": {"S": "a"}}}
+                )
+            return super()._create_all(items)
+
+    usage = UsageMeter()
+    usage.on_params("provide-client-params.dynamodb.PutItem", params={"Item": {}})  # before
+    run, lines = function(MeteredStore(usage), usage=usage)
+    run(sqs_event(encode(make_event(1)), encode(make_event(2))), CONTEXT)
+    assert logged(lines)["aws_usage"] == {"dynamodb:PutItem": {"records": 2, "write_units": 2}}

@@ -108,3 +108,18 @@ def test_a_plain_line_says_what_the_live_view_shows() -> None:
         "simulate producing 5s (produce 30s): published 100; orders 80 stored, 20 visible, "
         "3 in flight, 0 DLQ, payments 80 stored, 20 visible, 3 in flight, 0 DLQ; lake objects 2"
     )
+
+
+def test_the_chart_carries_the_bill(tmp_path: Path) -> None:
+    from messaging.core.metering import Usage
+    from messaging.simulation.chart import headline
+    from messaging.simulation.cost import price_usage
+
+    cost = price_usage({"dynamodb:PutItem": Usage(write_units=20)}, 10)
+    assert headline("run", cost).splitlines() == [
+        "run",
+        "AWS cost $1.25 per million events (estimate, us-east-1 list prices of 2026-11-30)",
+    ]
+    assert headline("run", None) == "run"
+    path = draw([sample(t, 10 * t, 8 * t) for t in range(1, 3)], tmp_path / "c.png", cost=cost)
+    assert path.read_bytes().startswith(b"\x89PNG")

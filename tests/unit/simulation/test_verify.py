@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from messaging.simulation.verify import (
     Report,
     StoredEffects,
@@ -97,3 +99,19 @@ def test_report_json_has_the_documented_keys() -> None:
     } <= set(dumped)
     assert set(dumped["latency_ms"]) == {"p50", "p95", "p99"}
     assert set(dumped["dlq"]) == {"orders", "payments"}
+
+
+def test_the_aws_cost_is_in_the_json_and_the_summary() -> None:
+    from messaging.core.metering import Usage
+    from messaging.simulation.cost import price_usage
+
+    cost = price_usage({"dynamodb:PutItem": Usage(requests=20, write_units=20)}, 10)
+    with_cost = report(aws_cost=cost)
+    dumped = with_cost.model_dump(mode="json")["aws_cost"]
+    assert dumped["usd_per_million_events"] == pytest.approx(1.25)  # 2 WRU per event
+    assert dumped["lines"][0]["service"] == "dynamodb"
+    lines = summary_lines(with_cost)
+    assert "AWS cost: $1.25 per million events" in lines[-2]
+    assert "dynamodb $1.25" in lines[-2]
+    assert "estimate from us-east-1 list prices" in lines[-1]
+    assert not any("AWS cost" in line for line in summary_lines(report()))

@@ -183,3 +183,46 @@ def test_a_unit_too_big_for_one_transaction_fails_alone() -> None:
     assert isinstance(results[0], CommitFailure)
     assert "a transaction holds 100" in results[0].reason
     assert results[1] == Outcome.APPLIED
+
+
+class Single(Scripted):
+    """Writes one-item units singly (as DynamoDB does, for its bill); records which path."""
+
+    write_singly = True
+
+    def __init__(self, answer: Answer, **options: Any) -> None:
+        super().__init__(answer, **options)
+        self.singles: list[str] = []
+
+    def _create_one(self, item: str) -> list[str] | None:
+        self.singles.append(item)
+        return super()._create_one(item)  # the default: a list of one to `_create_all`
+
+
+def test_written_singly_one_item_units_take_a_call_each_and_bigger_units_a_transaction() -> None:
+    store = Single(lambda items: [EXISTS] if items == ["b"] else None)
+    pair = UnitOfWork()
+    pair.create("p1", {"value": "p1"})
+    pair.create("p2", {"value": "p2"})
+    results = store.commit([*units("a", "b"), pair, *units("c")])
+    assert results == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED, Outcome.APPLIED]
+    assert sorted(store.singles) == ["a", "b", "c"]  # sent at once, in any order
+    assert ["p1", "p2"] in store.calls  # the two-item unit stays atomic
+    assert sorted(store.created) == ["a", "c", "p1", "p2"]
+
+
+def test_written_singly_a_transient_refusal_is_retried_and_an_outage_fails_only_its_unit() -> None:
+    answers = iter([["TransactionConflict"], None])
+    store = Single(lambda items: next(answers) if items == ["a"] else None)
+    assert store.commit(units("a", "b")) == [Outcome.APPLIED, Outcome.APPLIED]
+    assert sorted(store.singles) == ["a", "a", "b"]
+
+    def down(items: list[str]) -> list[str] | None:
+        if items == ["x"]:
+            raise client_error("ValidationException")
+        return None
+
+    results = Single(down).commit(units("x", "y"))
+    assert isinstance(results[0], CommitFailure)
+    assert not results[0].dependency
+    assert results[1] == Outcome.APPLIED

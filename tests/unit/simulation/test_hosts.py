@@ -1,0 +1,51 @@
+"""What a Lambda host adds to the bill: the functions' lines and the mappings' polling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from messaging.core.services import SERVICES
+from messaging.ops.aws import Aws
+from messaging.ops.settings import Settings
+from messaging.simulation.hosts import LambdaHost
+
+REPORT = (
+    "REPORT RequestId: r1\tDuration: 10.00 ms\tBilled Duration: 1000 ms\t"
+    "Memory Size: 512 MB\tMax Memory Used: 40 MB"
+)
+LINE = json.dumps(
+    {
+        "type": "messaging.batch",
+        "records": 2,
+        "applied": 2,
+        "aws_usage": {"dynamodb:PutItem": {"requests": 2, "write_units": 2}},
+    }
+)
+
+
+def test_the_functions_units_and_the_mappings_sqs_requests_are_billed() -> None:
+    outputs = {}
+    for spec in SERVICES.values():
+        outputs[spec.function_output] = f"{spec.name}-service"
+        outputs[spec.queue_output] = f"http://127.0.0.1:1/000000000000/{spec.name}"
+    aws = Aws(
+        Settings(endpoint_url="http://127.0.0.1:1", region="us-east-1"),
+        placeholder_credentials=("test", "test"),
+    )
+    # The local runtime counts bare operations; an endpoint may also say "sqs:...".
+    polled = {
+        "orders-service": {"ReceiveMessage": 3},
+        "payments-service": {"sqs:ReceiveMessage": 4},
+    }
+    host = LambdaHost(SERVICES.values(), outputs, aws, mapping_meter=polled.get)
+    for activity in host.activity.values():
+        activity.add(0, REPORT)
+        activity.add(0, LINE)
+    usage, extras = host.billing()
+    assert usage["sqs:ReceiveMessage"].requests == 7
+    assert usage["dynamodb:PutItem"].write_units == 4
+    assert extras.lambda_invocations == 2
+    assert extras.lambda_gb_seconds == pytest.approx(2 * 1.0 * 0.5)
+    assert extras.log_bytes == 2 * (len(REPORT) + len(LINE))
