@@ -116,9 +116,10 @@ def test_a_failed_first_deploy_is_described_reported_replaced_and_destroyed(clou
     again = cli(cloud, "deploy", *name, "-p", "NamePrefix=fb-")
     assert "No changes" in again.stdout
     shown = json.loads(cli(cloud, "outputs", *name, "--json").stdout)
-    assert (
-        len(shown) == 11
-    )  # the contract of DESIGN.md, plus AccessLogsBucketName and PublisherPolicyArn
+    # The contract of DESIGN.md, plus AccessLogsBucketName, PublisherPolicyArn and, with
+    # the services on Lambda (the default), each function's name.
+    assert len(shown) == 13
+    assert {"OrdersFunctionName", "PaymentsFunctionName"} <= set(shown)
     cloud.client("dynamodb").put_item(
         TableName=shown["OrdersTableName"], Item={"consumer_id": {"S": "c-1"}}
     )

@@ -46,6 +46,8 @@ def deployed(cloud: LocalCloud) -> Iterator[dict[str, str]]:
         "NamePrefix=svc-",
         "--parameter",
         "BufferIntervalSeconds=1",
+        "--parameter",
+        "ServicesHost=external",  # `messaging consume` is the subject: no functions
     )
     yield run_json(cloud, "outputs", *STACK)
     run(cloud, "destroy", *STACK, "--yes")

@@ -37,6 +37,10 @@ def up() -> Iterator[tuple[Running, str]]:
             "0",
             "--parameter",
             f"BufferIntervalSeconds={INTERVAL}",
+            # The queues are read here directly: no functions consume them. The stack's
+            # functions under `up` are tests/integration/test_lambda_stack.py's.
+            "--parameter",
+            "ServicesHost=external",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -116,8 +116,13 @@ class Cloud:
         return self.running.seen
 
 
-def start_cloud(*args: str, port: int = 0) -> Cloud:
+def start_cloud(*args: str, port: int = 0, services_host: str = "external") -> Cloud:
+    """`messaging up` on a free port. Its stack runs the services where `services_host`
+    says: `external` by default, since most suites drive `messaging consume` themselves
+    (on `lambda` the stack's functions would consume the same queues)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    if "--no-deploy" not in args and not any(a.startswith("ServicesHost=") for a in args):
+        args = (*args, "--parameter", f"ServicesHost={services_host}")
     process = subprocess.Popen(
         [str(BIN / "messaging"), "up", "--port", str(port), *args],
         stdout=subprocess.PIPE,
