@@ -19,6 +19,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 
 from messaging.ops.stack import default_template_path
+from tests.support.lambdas import package
 from tests.support.moto_state import REGION
 
 if TYPE_CHECKING:
@@ -296,20 +297,34 @@ def _expiration(rule: dict[str, Any]) -> dict[str, Any]:
     return words
 
 
-@pytest.fixture
-def deployed(cfn: CloudFormationClient) -> dict[str, Any]:
-    """infra.yaml deployed in-process; each resource's type, physical id and properties."""
+ARTIFACT_BUCKET, ARTIFACT_KEY = "walk-artifacts", "services.zip"
+
+
+def deploy(cfn: CloudFormationClient, client: Client, **parameters: str) -> dict[str, Any]:
+    """infra.yaml deployed in-process; each created resource's type, physical id and
+    properties, and None for each resource its Condition leaves out."""
+    client("s3").create_bucket(Bucket=ARTIFACT_BUCKET)
+    client("s3").put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=package())
+    given = {"ArtifactBucket": ARTIFACT_BUCKET, "ArtifactKey": ARTIFACT_KEY, **parameters}
     cfn.create_stack(
         StackName="walk",
         TemplateBody=default_template_path().read_text(encoding="utf-8"),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )
     described = cfn.describe_stacks(StackName="walk")["Stacks"][0]
     assert described["StackStatus"] == "CREATE_COMPLETE", described.get("StackStatusReason")
     account = described["StackId"].split(":")[4]
     stack = cloudformation_backends[account][REGION].get_stack("walk")
+    conditions = stack.resource_map.lazy_condition_map
+    listed = cfn.describe_stack_resources(StackName="walk")["StackResources"]
+    created = {resource["LogicalResourceId"] for resource in listed}
     resources: dict[str, Any] = {}
     for logical_id, body in stack.template_dict["Resources"].items():
+        if "Condition" in body and not conditions[body["Condition"]]:
+            assert logical_id not in created, logical_id
+            resources[logical_id] = None  # not created: nothing to read back
+            continue
         properties = clean_json(body.get("Properties", {}), stack.resource_map)
         physical = getattr(stack.resource_map[logical_id], "physical_resource_id", None)
         assert physical, logical_id
@@ -317,10 +332,19 @@ def deployed(cfn: CloudFormationClient) -> dict[str, Any]:
     return resources
 
 
+@pytest.fixture
+def deployed(cfn: CloudFormationClient, client: Client) -> dict[str, Any]:
+    """infra.yaml deployed with its defaults (the services on Lambda)."""
+    return deploy(cfn, client)
+
+
 def walk(resources: dict[str, Any], client: Client) -> list[str]:
     """Read every property back; the properties no reader knows, named."""
     unmapped: list[str] = []
-    for logical_id, (kind, physical, properties) in resources.items():
+    for logical_id, created in resources.items():
+        if created is None:  # its Condition is false: the stack has no such resource
+            continue
+        kind, physical, properties = created
         for name, value in properties.items():
             if (kind, name) in DEFERRED:
                 continue
