@@ -4,12 +4,18 @@ The walk deploys the template in-process, resolves each resource's properties wi
 own resolver (the values the stack was given), and reads each one back through the
 service's API, one reader per (type, property) in `READERS`. A property with no reader
 fails the test: a property added to the template later must come with a way to read it
-back, so nothing declared can be dropped silently. Adding a resource type (a Lambda
-function, a log group) is a few rows in `READERS`, nothing else.
+back, so nothing declared can be dropped silently. Adding a resource type is a few rows
+in `READERS`, nothing else.
+
+The stack is given a small function artifact in S3 (the functions are created, never
+invoked). A resource whose Condition is false (the Lambda side under ServicesHost
+external) is not in the stack: the walk leaves it out by name, and a test checks which.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,6 +25,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
 
 from messaging.ops.stack import default_template_path
+from tests.support.lambdas import package
 from tests.support.moto_state import REGION
 
 if TYPE_CHECKING:
@@ -189,6 +196,52 @@ def ignore_name(_: Client, __: str, value: Any, ___: dict[str, Any]) -> None:
     assert value
 
 
+def function(key: str) -> Reader:
+    def read(client: Client, name: str, value: Any, _: dict[str, Any]) -> None:
+        described = client("lambda").get_function_configuration(FunctionName=name)
+        assert subset(value, described[key]), (key, value, described)
+
+    return read
+
+
+def function_code(client: Client, name: str, value: Any, _: dict[str, Any]) -> None:
+    """Lambda shows a copy of the code, never the bucket: the copy must be that object."""
+    got = client("lambda").get_function(FunctionName=name)
+    assert got["Code"]["RepositoryType"] == "S3"
+    stored = client("s3").get_object(Bucket=value["S3Bucket"], Key=value["S3Key"])
+    digest = base64.b64encode(hashlib.sha256(stored["Body"].read()).digest()).decode()
+    assert got["Configuration"]["CodeSha256"] == digest, (value, got["Configuration"])
+
+
+def mapping(key: str, shown: Callable[[Any], Any] = lambda value: value) -> Reader:
+    def read(client: Client, uuid: str, value: Any, _: dict[str, Any]) -> None:
+        described = client("lambda").get_event_source_mapping(UUID=uuid)
+        assert subset(shown(value), described[key]), (key, value, described)
+
+    return read
+
+
+def mapped_function(client: Client, uuid: str, value: Any, properties: dict[str, Any]) -> None:
+    """The mapping names its function by ARN; it is listed under the declared name."""
+    lam = client("lambda")
+    arn = lam.get_function_configuration(FunctionName=value)["FunctionArn"]
+    assert lam.get_event_source_mapping(UUID=uuid)["FunctionArn"] == arn
+    listed = lam.list_event_source_mappings(
+        FunctionName=value, EventSourceArn=properties["EventSourceArn"]
+    )["EventSourceMappings"]
+    assert [m["UUID"] for m in listed] == [uuid], listed
+
+
+def log_group(key: str) -> Reader:
+    def read(client: Client, name: str, value: Any, _: dict[str, Any]) -> None:
+        groups = client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        described = [group for group in groups if group["logGroupName"] == name]
+        assert len(described) == 1, (name, groups)
+        assert subset(value, described[0][key]), (key, value, described)
+
+    return read
+
+
 READERS: dict[tuple[str, str], Reader] = {
     ("AWS::SNS::Topic", "TopicName"): name_in(lambda arn: arn.rsplit(":", 1)[1]),
     ("AWS::SNS::Topic", "KmsMasterKeyId"): topic,
@@ -278,6 +331,29 @@ READERS: dict[tuple[str, str], Reader] = {
     ("AWS::DynamoDB::Table", "KeySchema"): table(lambda t: t["KeySchema"]),
     ("AWS::DynamoDB::Table", "PointInTimeRecoverySpecification"): backups,
     ("AWS::DynamoDB::Table", "SSESpecification"): table_sse,
+    ("AWS::Logs::LogGroup", "LogGroupName"): log_group("logGroupName"),
+    ("AWS::Logs::LogGroup", "RetentionInDays"): log_group("retentionInDays"),
+    ("AWS::Lambda::Function", "FunctionName"): function("FunctionName"),
+    ("AWS::Lambda::Function", "Description"): function("Description"),
+    ("AWS::Lambda::Function", "Runtime"): function("Runtime"),
+    ("AWS::Lambda::Function", "Architectures"): function("Architectures"),
+    ("AWS::Lambda::Function", "Handler"): function("Handler"),
+    ("AWS::Lambda::Function", "Code"): function_code,
+    ("AWS::Lambda::Function", "Role"): function("Role"),
+    ("AWS::Lambda::Function", "Timeout"): function("Timeout"),
+    ("AWS::Lambda::Function", "MemorySize"): function("MemorySize"),
+    ("AWS::Lambda::Function", "Environment"): function("Environment"),
+    ("AWS::Lambda::EventSourceMapping", "EventSourceArn"): mapping("EventSourceArn"),
+    ("AWS::Lambda::EventSourceMapping", "FunctionName"): mapped_function,
+    ("AWS::Lambda::EventSourceMapping", "Enabled"): mapping(
+        "State", lambda enabled: "Enabled" if str(enabled).lower() == "true" else "Disabled"
+    ),
+    ("AWS::Lambda::EventSourceMapping", "BatchSize"): mapping("BatchSize"),
+    ("AWS::Lambda::EventSourceMapping", "MaximumBatchingWindowInSeconds"): mapping(
+        "MaximumBatchingWindowInSeconds"
+    ),
+    ("AWS::Lambda::EventSourceMapping", "FunctionResponseTypes"): mapping("FunctionResponseTypes"),
+    ("AWS::Lambda::EventSourceMapping", "ScalingConfig"): mapping("ScalingConfig"),
 }
 
 
@@ -296,20 +372,34 @@ def _expiration(rule: dict[str, Any]) -> dict[str, Any]:
     return words
 
 
-@pytest.fixture
-def deployed(cfn: CloudFormationClient) -> dict[str, Any]:
-    """infra.yaml deployed in-process; each resource's type, physical id and properties."""
+ARTIFACT_BUCKET, ARTIFACT_KEY = "walk-artifacts", "services.zip"
+
+
+def deploy(cfn: CloudFormationClient, client: Client, **parameters: str) -> dict[str, Any]:
+    """infra.yaml deployed in-process; each created resource's type, physical id and
+    properties, and None for each resource its Condition leaves out."""
+    client("s3").create_bucket(Bucket=ARTIFACT_BUCKET)
+    client("s3").put_object(Bucket=ARTIFACT_BUCKET, Key=ARTIFACT_KEY, Body=package())
+    given = {"ArtifactBucket": ARTIFACT_BUCKET, "ArtifactKey": ARTIFACT_KEY, **parameters}
     cfn.create_stack(
         StackName="walk",
         TemplateBody=default_template_path().read_text(encoding="utf-8"),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )
     described = cfn.describe_stacks(StackName="walk")["Stacks"][0]
     assert described["StackStatus"] == "CREATE_COMPLETE", described.get("StackStatusReason")
     account = described["StackId"].split(":")[4]
     stack = cloudformation_backends[account][REGION].get_stack("walk")
+    conditions = stack.resource_map.lazy_condition_map
+    listed = cfn.describe_stack_resources(StackName="walk")["StackResources"]
+    created = {resource["LogicalResourceId"] for resource in listed}
     resources: dict[str, Any] = {}
     for logical_id, body in stack.template_dict["Resources"].items():
+        if "Condition" in body and not conditions[body["Condition"]]:
+            assert logical_id not in created, logical_id
+            resources[logical_id] = None  # not created: nothing to read back
+            continue
         properties = clean_json(body.get("Properties", {}), stack.resource_map)
         physical = getattr(stack.resource_map[logical_id], "physical_resource_id", None)
         assert physical, logical_id
@@ -317,10 +407,19 @@ def deployed(cfn: CloudFormationClient) -> dict[str, Any]:
     return resources
 
 
+@pytest.fixture
+def deployed(cfn: CloudFormationClient, client: Client) -> dict[str, Any]:
+    """infra.yaml deployed with its defaults (the services on Lambda)."""
+    return deploy(cfn, client)
+
+
 def walk(resources: dict[str, Any], client: Client) -> list[str]:
     """Read every property back; the properties no reader knows, named."""
     unmapped: list[str] = []
-    for logical_id, (kind, physical, properties) in resources.items():
+    for logical_id, created in resources.items():
+        if created is None:  # its Condition is false: the stack has no such resource
+            continue
+        kind, physical, properties = created
         for name, value in properties.items():
             if (kind, name) in DEFERRED:
                 continue
@@ -337,6 +436,20 @@ def test_every_declared_property_is_read_back(deployed: dict[str, Any], client: 
     assert unmapped == [], f"no reader in READERS for: {', '.join(unmapped)}"
 
 
+def test_services_host_external_leaves_the_lambda_resources_out_of_stack_and_walk(
+    cfn: CloudFormationClient, client: Client
+) -> None:
+    deployed = deploy(cfn, client, ServicesHost="external")
+    left_out = {logical_id for logical_id, created in deployed.items() if created is None}
+    assert left_out == {
+        f"{service}{resource}"
+        for service in ("Orders", "Payments")
+        for resource in ("FunctionLogGroup", "FunctionRole", "Function", "EventSourceMapping")
+    }
+    assert client("lambda").list_functions()["Functions"] == []
+    assert walk(deployed, client) == []
+
+
 def test_a_property_without_a_reader_fails_the_walk(client: Client) -> None:
-    later = {"Later": ("AWS::Lambda::Function", "fn", {"Runtime": "python3.12"})}
-    assert walk(later, client) == ["Later.Runtime (AWS::Lambda::Function)"]
+    later = {"Later": ("AWS::Lambda::Function", "fn", {"ReservedConcurrentExecutions": 2})}
+    assert walk(later, client) == ["Later.ReservedConcurrentExecutions (AWS::Lambda::Function)"]
