@@ -140,7 +140,7 @@ def test_stopping_the_cloud_delivers_every_buffered_record() -> None:
             aws.cloudformation(),
             f"{name_prefix}flush",
             stack.default_template_path().read_text(),
-            {"NamePrefix": name_prefix, "BufferIntervalSeconds": "900"},
+            {"NamePrefix": name_prefix, "BufferIntervalSeconds": "900", "ServicesHost": "external"},
             sleep=lambda _: None,
         )
         events = [make_event(n) for n in range(50)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -261,7 +261,8 @@ def up(
                 template,
                 parameter or [],
                 deploy_stack=not no_deploy,
-                flags=DeployFlags(source=_source(wheelhouse)),
+                # Its own runtime provides the functions' dependencies (`ArtifactSource`).
+                flags=DeployFlags(source=replace(_source(wheelhouse), dependencies=False)),
             )
     finally:
         out.print("Stopping: delivering buffered Firehose records ...")

@@ -219,7 +219,10 @@ def simulate(
         settings,
         options,
         placeholder_credentials=credentials,
-        artifacts=ArtifactSource(wheelhouse) if wheelhouse else ArtifactSource(),
+        # On the local cloud it starts, that cloud's runtime provides the dependencies.
+        artifacts=ArtifactSource(
+            **({"wheelhouse": wheelhouse} if wheelhouse else {}), dependencies=not local
+        ),
         on_event=lambda event: print_event(event, console=err),
         on_note=note,
     )

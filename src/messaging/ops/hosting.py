@@ -66,10 +66,19 @@ def default_wheelhouse() -> Path | None:
 
 @dataclass(frozen=True)
 class ArtifactSource:
-    """Where a build finds its wheels: a directory (offline), or the package index."""
+    """Where a build finds its wheels: a directory (offline), or the package index.
+
+    `dependencies=False` builds the package part alone, for the local cloud that
+    `messaging up` or `simulate` runs itself: its Lambda runtime runs functions on this
+    machine's Python and takes third-party packages from its own environment (the
+    Lambda-platform wheels of a full artifact would not even import here), so a local run
+    builds from what is installed and downloads nothing. Deploys elsewhere (AWS, another
+    endpoint) build the full artifact for the template's runtime.
+    """
 
     wheelhouse: Path | None = field(default_factory=default_wheelhouse)
     cache_dir: Path | None = None  # installed dependencies; None: the user's cache
+    dependencies: bool = True
 
 
 @dataclass(frozen=True)
@@ -143,11 +152,20 @@ def prepare(
     account = sts.get_caller_identity()["Account"]
     with tempfile.TemporaryDirectory(prefix="messaging-artifact-") as scratch:
         artifact = build(
-            platform, Path(scratch), wheelhouse=source.wheelhouse, cache_dir=source.cache_dir
+            platform,
+            Path(scratch),
+            wheelhouse=source.wheelhouse,
+            cache_dir=source.cache_dir,
+            dependencies=source.dependencies,
         )
         built = (
             f"Built the function artifact for {platform.runtime}/{platform.architecture}: "
             f"{artifact.size / 1e6:.1f} MB, sha256 {artifact.sha256[:12]}"
+            + (
+                ""
+                if source.dependencies
+                else " (the package alone: the local cloud's runtime provides its dependencies)"
+            )
         )
         if not upload:
             bucket = bucket_name(account, region)

@@ -113,10 +113,11 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _inputs_key(dependencies: Path, package: list[tuple[str, Path]]) -> str:
+def _inputs_key(dependencies: Path | None, package: list[tuple[str, Path]]) -> str:
     """What the bytes of a build depend on: the installed dependencies (their directory
-    is named by their own key) and every file of the package part."""
-    digest = hashlib.sha256(f"{FORMAT}:{LEVEL}:{dependencies.name}".encode())
+    is named by their own key; None: none) and every file of the package part."""
+    named = dependencies.name if dependencies is not None else "-"
+    digest = hashlib.sha256(f"{FORMAT}:{LEVEL}:{named}".encode())
     for name, path in sorted(package):
         digest.update(f"\0{name}\0{_file_sha256(path)}".encode())
     return digest.hexdigest()[:32]
@@ -138,12 +139,18 @@ def build(
     wheelhouse: Path | None,
     cache_dir: Path | None = None,
     reuse: bool = True,
+    dependencies: bool = True,
 ) -> Artifact:
-    """Build the artifact for `platform` into `out_dir` (named by its hash)."""
+    """Build the artifact for `platform` into `out_dir` (named by its hash); without
+    `dependencies`, the package part alone (see `ops.hosting.ArtifactSource`)."""
     cache = cache_dir or default_cache_dir()
-    dependencies = install_dependencies(platform, wheelhouse=wheelhouse, cache_dir=cache)
+    installed = (
+        install_dependencies(platform, wheelhouse=wheelhouse, cache_dir=cache)
+        if dependencies
+        else None
+    )
     package = package_entries()
-    zipped = cache / "artifacts" / f"{_inputs_key(dependencies, package)}.zip"
+    zipped = cache / "artifacts" / f"{_inputs_key(installed, package)}.zip"
     out_dir.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(prefix=".artifact-", suffix=".zip", dir=out_dir)
     os.close(handle)
@@ -153,7 +160,8 @@ def build(
             shutil.copyfile(zipped, written)
             sha256 = _file_sha256(written)
         else:
-            sha256 = write_zip(package + _dependency_entries(dependencies), written)
+            extra = _dependency_entries(installed) if installed is not None else []
+            sha256 = write_zip(package + extra, written)
             _keep(written, zipped)
         final = out_dir / f"messaging-lambda-{sha256[:16]}.zip"
         written.replace(final)

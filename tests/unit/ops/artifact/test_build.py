@@ -105,3 +105,20 @@ def test_two_builds_are_the_same_bytes_with_lambda_wheels_inside(
     for package in ("boto3", "botocore", "pydantic", "email_validator", "messaging"):
         assert f"{package}/__init__.py" in names
     assert "messaging/localcloud/__init__.py" not in names
+
+
+def test_for_the_local_clouds_runtime_the_package_alone_is_built_without_pip(
+    tmp_path: Path,
+) -> None:
+    # No wheelhouse and no package index: a build that needed either would fail here.
+    built = build(
+        LambdaPlatform(),
+        tmp_path / "out",
+        wheelhouse=tmp_path / "nowhere",
+        cache_dir=tmp_path / "cache",
+        dependencies=False,
+    )
+    with zipfile.ZipFile(built.path) as archive:
+        names = archive.namelist()
+    assert names == sorted(name for name, _ in package_entries())
+    assert not (tmp_path / "cache" / "dependencies").exists()
