@@ -13,6 +13,7 @@ parameters in the name, so two cases of one test are two ids, as pytest reports 
 
 from __future__ import annotations
 
+import gzip
 import tomllib
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -27,7 +28,9 @@ __all__ = [
     "Verdict",
     "compare",
     "load_deviations",
+    "read_baseline",
     "read_junit",
+    "write_baseline",
 ]
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
@@ -78,6 +81,30 @@ def read_junit(path: Path) -> dict[str, Outcome]:
         # A test reported twice (a teardown error after a pass) keeps its worst outcome.
         if outcomes.get(test_id, "passed") == "passed":
             outcomes[test_id] = outcome
+    return outcomes
+
+
+def write_baseline(outcomes: dict[str, Outcome], path: Path) -> None:
+    """Stock moto's outcomes as a gzipped `test id<TAB>outcome` list, sorted: a baseline
+    committed per moto version, so CI runs moto's tests once (with our plug-ins)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = "".join(f"{test_id}\t{outcome}\n" for test_id, outcome in sorted(outcomes.items()))
+    # No name and mtime 0 in the header: the same results are the same bytes.
+    path.write_bytes(gzip.compress(lines.encode("utf-8"), mtime=0))
+
+
+def read_baseline(path: Path) -> dict[str, Outcome]:
+    """What `write_baseline` wrote."""
+    try:
+        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise ConformanceError(f"cannot read the stock baseline {path}: {error}") from error
+    outcomes: dict[str, Outcome] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        test_id, _, outcome = line.rpartition("\t")
+        if not test_id or outcome not in ("passed", "failed", "error", "skipped"):
+            raise ConformanceError(f"{path}:{number}: not `test id<TAB>outcome`: {line!r}")
+        outcomes[test_id] = outcome  # type: ignore[assignment]
     return outcomes
 
 

@@ -9,9 +9,12 @@ import pytest
 from tests.conformance.compare import (
     ConformanceError,
     Deviation,
+    Outcome,
     compare,
     load_deviations,
+    read_baseline,
     read_junit,
+    write_baseline,
 )
 
 if TYPE_CHECKING:
@@ -89,3 +92,19 @@ def test_the_reviewed_list_loads() -> None:
     deviations = load_deviations(DEVIATIONS)
     assert deviations
     assert all(d.aws_doc.startswith("https://docs.aws.amazon.com/") for d in deviations)
+
+
+def test_a_baseline_keeps_every_outcome_and_the_same_results_are_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    outcomes: dict[str, Outcome] = {"b::t": "failed", "a::t[x\tcase]": "passed", "c::t": "skipped"}
+    write_baseline(outcomes, tmp_path / "one.tsv.gz")
+    write_baseline(dict(reversed(outcomes.items())), tmp_path / "two.tsv.gz")
+    assert read_baseline(tmp_path / "one.tsv.gz") == outcomes
+    assert (tmp_path / "one.tsv.gz").read_bytes() == (tmp_path / "two.tsv.gz").read_bytes()
+
+
+def test_a_damaged_baseline_is_an_error_not_an_empty_result(tmp_path: Path) -> None:
+    (tmp_path / "bad.tsv.gz").write_bytes(b"not gzip")
+    with pytest.raises(ConformanceError, match="cannot read the stock baseline"):
+        read_baseline(tmp_path / "bad.tsv.gz")
