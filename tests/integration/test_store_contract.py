@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
 
+from messaging.core.partiql import insert_statement
 from messaging.ops.aws import Aws
 from messaging.store import (
     CommitFailure,
@@ -156,3 +158,29 @@ def test_dynamodb_inserts_one_item_units_in_batches_of_25_at_one_write_unit_each
     # A unit of several items stays atomic: one transaction, 2 units per item.
     assert backend.store.commit([unit("m1", "m2", "m3")]) == [Outcome.APPLIED]
     assert metered("TransactWriteItems") == (1, 6.0)
+
+
+def test_partiql_inserts_answer_on_the_wire_as_aws_does(aws: Aws, name_prefix: str) -> None:
+    # What the store relies on, through the local cloud's HTTP layers and botocore's
+    # parsing: per-statement errors in a 200, whole-request refusals as exceptions.
+    table = f"{name_prefix}partiql"
+    client = aws.dynamodb()
+    dynamodb(aws, table)
+
+    def insert(key: str) -> dict[str, Any]:
+        return {"Statement": insert_statement(table, ["consumer_id"]), "Parameters": [{"S": key}]}
+
+    client.execute_statement(**insert("a"))
+    with pytest.raises(ClientError) as duplicate:
+        client.execute_statement(**insert("a"))
+    assert duplicate.value.response["Error"]["Code"] == "DuplicateItemException"
+    answers = client.batch_execute_statement(Statements=[insert("a"), insert("b")])["Responses"]
+    assert answers[0]["Error"]["Code"] == "DuplicateItem"
+    assert "Error" not in answers[1]
+    with pytest.raises(ClientError) as twice:
+        client.batch_execute_statement(Statements=[insert("c"), insert("c")])
+    assert twice.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as too_many:
+        client.batch_execute_statement(Statements=[insert(f"n{n}") for n in range(26)])
+    assert too_many.value.response["Error"]["Code"] == "ValidationException"
+    assert client.scan(TableName=table, Select="COUNT")["Count"] == 2  # a and b, nothing else
