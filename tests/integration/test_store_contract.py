@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
@@ -30,6 +30,9 @@ from messaging.store import (
     Outcome,
     UnitOfWork,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef
 
 pytestmark = pytest.mark.integration
 
@@ -167,7 +170,7 @@ def test_partiql_inserts_answer_on_the_wire_as_aws_does(aws: Aws, name_prefix: s
     client = aws.dynamodb()
     dynamodb(aws, table)
 
-    def insert(key: str) -> dict[str, Any]:
+    def insert(key: str) -> BatchStatementRequestTypeDef:
         return {"Statement": insert_statement(table, ["consumer_id"]), "Parameters": [{"S": key}]}
 
     client.execute_statement(**insert("a"))
