@@ -2,8 +2,9 @@
 
 Issue #16's literal scenario, too long for `make test` (which proves the same property
 at compressed scale in tests/integration/test_worker_outage.py). An in-process local
-cloud fails every DynamoDB write (`PutItem`, `TransactWriteItems`: throttled, 500, 503, connections
-dropped before and after the write), the stack is deployed with its defaults
+cloud fails every DynamoDB write (`BatchExecuteStatement`, `PutItem`,
+`TransactWriteItems`: throttled, 500, 503, connections dropped before and after the
+write), the stack is deployed with its defaults
 (VisibilityTimeoutSeconds 30, MaxReceiveCount 5: a worker that burns a receive per
 failure dead-letters everything after about 155 s), both services run through the one
 runner, the events are published, and after `--outage-seconds` the faults stop. It
@@ -35,7 +36,9 @@ from messaging.producer.fakes import ConsumerFactory
 STACK = "outage"
 STORE_DOWN = FaultPlan(
     fault_rate=1.0,
-    operations=frozenset({"dynamodb:TransactWriteItems", "dynamodb:PutItem"}),
+    operations=frozenset(
+        {"dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:BatchExecuteStatement"}
+    ),
     seed=16,
 )
 

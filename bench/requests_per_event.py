@@ -45,7 +45,7 @@ def main() -> None:
             session().cloudformation(),
             "bench",
             stack.default_template_path().read_text(),
-            {},
+            {"ServicesHost": "external"},  # the services run here, as workers (issue #17)
             sleep=lambda _: None,
         )
         outputs = result.outputs

@@ -95,7 +95,8 @@ def test_the_unpacked_artifact_handles_the_documentation_event_in_a_clean_interp
     # Everything came from the artifact, nothing from this project or its environment.
     assert all(path.startswith(str(unpacked)) for path in result["where"].values())
     assert [(line["poison"], line["applied"]) for line in lines] == [(2, 0), (0, 1)]
-    assert lines[1]["aws_calls"] == {"dynamodb:PutItem": 1}  # one conditional put (issue #20)
+    # One PartiQL INSERT in one BatchExecuteStatement (issue #21; a put since issue #20).
+    assert lines[1]["aws_calls"] == {"dynamodb:BatchExecuteStatement": 1}
 
 
 def test_publishing_makes_a_hardened_bucket_once_and_uploads_a_build_once(

@@ -125,7 +125,7 @@ def test_the_functions_get_the_uploaded_code_their_config_and_their_mappings(
             "sqs:GetQueueAttributes",
             "sqs:ChangeMessageVisibility",
         ],
-        "CreateItemsInPaymentsTable": "dynamodb:PutItem",
+        "CreateItemsInPaymentsTable": ["dynamodb:PartiQLInsert", "dynamodb:PutItem"],
         "UseTablesKeyThroughDynamoDb": [
             "kms:Decrypt",
             "kms:Encrypt",

@@ -47,12 +47,15 @@ def test_a_short_run_delivers_every_event_everywhere(cloud: LocalCloud, name_pre
     assert set(report.api_requests) >= {"producer", "orders", "payments", "control", "monitor"}
     assert simulation.samples[-1].published == report.produced
     assert {s.phase for s in simulation.samples} >= {"producing"}
-    # The bill (issue #20), metered from the pipeline's own calls: one conditional put
-    # of 1 write unit per event and service, SNS -> Firehose from what was published.
+    # The bill (issue #20), metered from the pipeline's own calls: one PartiQL INSERT
+    # (batched, issue #21) of 1 write unit per event and service, SNS -> Firehose from
+    # what was published.
     cost = report.aws_cost
     assert cost is not None
     assert cost.events == report.produced
-    writes = [x for x in cost.lines if (x.service, x.operation) == ("dynamodb", "PutItem")]
+    writes = [
+        x for x in cost.lines if (x.service, x.operation) == ("dynamodb", "BatchExecuteStatement")
+    ]
     assert [x.quantity for x in writes] == [2 * report.produced]
     assert {"sns", "sqs", "firehose", "dynamodb", "s3"} <= set(cost.by_service)
     assert cost.usd_per_million_events == pytest.approx(cost.total_usd / cost.events * 1e6)
@@ -133,7 +136,7 @@ def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
     assert min(report.invocations.values()) > 0
     # Requests per event hold the functions' own calls and their mappings' polling.
     assert report.mapping_requests_counted is True
-    assert report.api_requests["orders"] >= 1  # PutItem, from the handler's lines
+    assert report.api_requests["orders"] >= 1  # BatchExecuteStatement, from the handler's lines
     assert report.api_requests["orders-mapping"] >= report.invocations["orders"]
     assert "logs" in report.api_requests  # reading the logs is counted, apart
     pipeline = report.api_requests["producer"] + sum(
@@ -148,7 +151,7 @@ def test_on_lambda_the_functions_work_is_read_from_their_logs_and_proven(
     cost = report.aws_cost
     assert cost is not None
     billed = {(x.service, x.operation): x.quantity for x in cost.lines}
-    assert billed[("dynamodb", "PutItem")] == 2 * report.produced
+    assert billed[("dynamodb", "BatchExecuteStatement")] == 2 * report.produced
     assert billed[("lambda", "invocations")] == sum(report.invocations.values())
     assert billed[("lambda", "duration")] > 0
     assert billed[("logs", "ingestion")] > 0

@@ -5,7 +5,8 @@ nothing, a key created twice in one commit applies once, every item records its 
 when it was stored, more than 100 items in one commit (one transaction's limit) are
 all committed, and a unit the backend cannot hold fails alone. The DynamoDB backend is
 also held to what it is billed (requests and write units, metered from botocore's events
-like every other count): a unit of one item is one conditional put, since issue #20.
+like every other count): units of one item are PartiQL INSERTs, 25 to a
+BatchExecuteStatement (issue #21; one conditional put each since issue #20).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
 
+from messaging.core.partiql import insert_statement
 from messaging.ops.aws import Aws
 from messaging.store import (
     CommitFailure,
@@ -27,6 +30,9 @@ from messaging.store import (
     Outcome,
     UnitOfWork,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef
 
 pytestmark = pytest.mark.integration
 
@@ -130,12 +136,12 @@ def test_a_unit_the_backend_cannot_hold_fails_alone(backend: Backend) -> None:
     assert backend.count() == 2
 
 
-def test_dynamodb_puts_one_item_units_singly_at_one_write_unit_each(
+def test_dynamodb_inserts_one_item_units_in_batches_of_25_at_one_write_unit_each(
     aws: Aws, name_prefix: str
 ) -> None:
-    # The commit strategy is chosen by the bill (bench/RESULTS.md "What it costs"): a
-    # conditional PutItem bills 1 write unit per KiB, a transaction's put 2. DynamoDB
-    # bills units, not requests, so a unit of one item is one conditional put.
+    # The commit strategy is chosen by the bill and the requests (bench/RESULTS.md "What
+    # it costs"): a PartiQL INSERT bills 1 write unit per KiB like a conditional PutItem
+    # (a transaction's put 2), and BatchExecuteStatement sends 25 in one request.
     counted = Aws(aws.settings, placeholder_credentials=aws.placeholder_credentials)
     backend = dynamodb(counted, f"{name_prefix}requests")
 
@@ -144,12 +150,40 @@ def test_dynamodb_puts_one_item_units_singly_at_one_write_unit_each(
         return (usage.requests, usage.write_units) if usage else (0, 0.0)
 
     assert backend.store.commit([unit(f"k{n}") for n in range(40)]) == [Outcome.APPLIED] * 40
-    assert metered("PutItem") == (40, 40.0)
+    assert metered("BatchExecuteStatement") == (2, 40.0)  # 25 + 15 statements
+    assert metered("PutItem") == (0, 0.0)
     assert metered("TransactWriteItems") == (0, 0.0)
     mixed = [unit("k3"), unit("new-1"), unit("k7"), unit("new-2")]
     expected = [Outcome.DUPLICATE, Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED]
     assert backend.store.commit(mixed) == expected
-    assert metered("PutItem") == (44, 44.0)  # a failed condition still bills its unit
+    assert metered("BatchExecuteStatement") == (3, 44.0)  # a DuplicateItem still bills
+    assert backend.read("k3") is not None
     # A unit of several items stays atomic: one transaction, 2 units per item.
     assert backend.store.commit([unit("m1", "m2", "m3")]) == [Outcome.APPLIED]
     assert metered("TransactWriteItems") == (1, 6.0)
+
+
+def test_partiql_inserts_answer_on_the_wire_as_aws_does(aws: Aws, name_prefix: str) -> None:
+    # What the store relies on, through the local cloud's HTTP layers and botocore's
+    # parsing: per-statement errors in a 200, whole-request refusals as exceptions.
+    table = f"{name_prefix}partiql"
+    client = aws.dynamodb()
+    dynamodb(aws, table)
+
+    def insert(key: str) -> BatchStatementRequestTypeDef:
+        return {"Statement": insert_statement(table, ["consumer_id"]), "Parameters": [{"S": key}]}
+
+    client.execute_statement(**insert("a"))
+    with pytest.raises(ClientError) as duplicate:
+        client.execute_statement(**insert("a"))
+    assert duplicate.value.response["Error"]["Code"] == "DuplicateItemException"
+    answers = client.batch_execute_statement(Statements=[insert("a"), insert("b")])["Responses"]
+    assert answers[0]["Error"]["Code"] == "DuplicateItem"
+    assert "Error" not in answers[1]
+    with pytest.raises(ClientError) as twice:
+        client.batch_execute_statement(Statements=[insert("c"), insert("c")])
+    assert twice.value.response["Error"]["Code"] == "ValidationException"
+    with pytest.raises(ClientError) as too_many:
+        client.batch_execute_statement(Statements=[insert(f"n{n}") for n in range(26)])
+    assert too_many.value.response["Error"]["Code"] == "ValidationException"
+    assert client.scan(TableName=table, Select="COUNT")["Count"] == 2  # a and b, nothing else

@@ -34,7 +34,9 @@ EVENTS = 50
 OUTAGE_SECONDS = 20.0
 STORE_DOWN = FaultPlan(
     fault_rate=1.0,
-    operations=frozenset({"dynamodb:TransactWriteItems", "dynamodb:PutItem"}),
+    operations=frozenset(
+        {"dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:BatchExecuteStatement"}
+    ),
     seed=16,
 )
 

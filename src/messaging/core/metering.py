@@ -11,7 +11,10 @@ listens to botocore's events on a session or client:
   one Firehose record (the topic's Firehose subscription), which Firehose bills rounded
   up to 5 KiB. DynamoDB bills write units: 1 per started KiB of the item for a put
   (conditional or not, and also when the condition fails), 2 per KiB for a put inside
-  TransactWriteItems;
+  TransactWriteItems. PartiQL bills the same per statement: an `INSERT` in
+  ExecuteStatement or BatchExecuteStatement is a put (1 per started KiB, also when it
+  fails with `DuplicateItem`), twice that in ExecuteTransaction; the item is read from
+  the statement's names and its parameters (`messaging.core.partiql`);
 - `after-call` (once per call, with the parsed answer): SQS ReceiveMessage bills one
   request per started 64 KiB of the messages it returns, and an empty receive still
   bills one; DynamoDB reads bill half a unit per started 4 KiB read (eventually
@@ -25,6 +28,10 @@ Known limits: units are computed from the request, not read from DynamoDB's
 is counted as a request but its units are counted once per call; UpdateItem and
 DeleteItem are billed as one unit each (the item's size is not known to the client);
 KMS calls SNS makes for an encrypted topic happen server-side and are not seen here.
+PartiQL statements other than the recognised INSERT form (UPDATE, DELETE, literal
+values) bill one write unit each, SELECTs none (their reads are not metered), and a
+statement the server refuses as invalid (no table, an item it cannot hold) is still
+counted, as a refused PutItem is.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Final
 
+from messaging.core.partiql import parse_insert
+
 __all__ = [
     "FIREHOSE_RECORD_UNIT",
     "REQUEST_CHUNK",
@@ -45,6 +54,7 @@ __all__ = [
     "firehose_billed_bytes",
     "item_size",
     "merge",
+    "statement_write_units",
     "write_units",
 ]
 
@@ -99,6 +109,22 @@ def write_units(item: Mapping[str, Mapping[str, Any]], *, transaction: bool = Fa
     """Write units of one put: 1 per started KiB, twice inside a transaction."""
     units = max(1, math.ceil(item_size(item) / WRITE_UNIT))
     return units * (TRANSACTION_FACTOR if transaction else 1)
+
+
+def statement_write_units(statement: Mapping[str, Any], *, transaction: bool = False) -> int:
+    """Write units of one PartiQL statement (`Statement`, `Parameters`), as billed."""
+    text = str(statement.get("Statement", ""))
+    insert = parse_insert(text)
+    parameters = statement.get("Parameters") or []
+    if insert is not None:
+        if len(parameters) != len(insert.names):
+            return 0  # refused before any write: "Number of parameters ... don't match"
+        return write_units(
+            dict(zip(insert.names, parameters, strict=True)), transaction=transaction
+        )
+    if text.lstrip()[:6].upper() == "SELECT":
+        return 0
+    return TRANSACTION_FACTOR if transaction else 1  # UPDATE/DELETE: the item's size unknown
 
 
 @dataclass
@@ -233,6 +259,11 @@ class UsageMeter:
             self._add(event_name, write_units=units, records=len(requests))
         elif operation in ("UpdateItem", "DeleteItem"):
             self._add(event_name, write_units=1, records=1)
+        elif operation in ("ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"):
+            statements = params.get("Statements", params.get("TransactStatements", [params]))
+            transaction = operation == "ExecuteTransaction"
+            units = sum(statement_write_units(s, transaction=transaction) for s in statements)
+            self._add(event_name, write_units=units, records=len(statements))
 
     def _messages(self, event_name: str, sizes: Iterable[int], *, published: bool) -> None:
         sizes = list(sizes)

@@ -22,7 +22,12 @@ spent).
 
 `is_transient` classifies an error that survived botocore with botocore's own rules
 (transient codes and statuses, throttling codes, connection errors), so no code list is
-kept here.
+kept here for whole calls. A failed *entry* has only a code, and DynamoDB's entry codes
+(a transaction's `CancellationReasons`, a PartiQL batch's `BatchStatementError`) drop
+the `Exception` suffix botocore knows them by: `is_transient_code` asks botocore's rules
+with and without it, and adds the three entry codes botocore has no name for
+(`TransactionConflict`, `ThrottlingError`, `InternalServerError`). `is_outage_code`:
+an entry that failed because of the store, not the entry (no table, access denied).
 """
 
 from __future__ import annotations
@@ -48,7 +53,9 @@ __all__ = [
     "describe",
     "error_code",
     "is_fatal",
+    "is_outage_code",
     "is_transient",
+    "is_transient_code",
 ]
 
 T = TypeVar("T")
@@ -73,6 +80,11 @@ def default_config(*, max_attempts: int = MAX_ATTEMPTS, pool: int = 32) -> Confi
 
 
 _CHECKERS = (TransientRetryableChecker(), ThrottledRetryableChecker())
+# DynamoDB entry codes botocore's checkers do not know under any spelling.
+_TRANSIENT_ENTRY_CODES = frozenset(
+    {"TransactionConflict", "ThrottlingError", "InternalServerError"}
+)
+_OUTAGE_ENTRY_CODES = frozenset({"ResourceNotFound", "AccessDenied"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,30 @@ def is_transient(error: BaseException) -> bool:
     else:
         return False
     return any(checker.is_retryable(context) for checker in _CHECKERS)
+
+
+def is_transient_code(code: str) -> bool:
+    """True when a failed entry's `code` means: send it again (throttled, a conflict,
+    a server error), by botocore's rules with and without the `Exception` suffix."""
+    if code in _TRANSIENT_ENTRY_CODES:
+        return True
+    return any(
+        checker.is_retryable(
+            RetryContext(
+                attempt_number=1,
+                parsed_response={"Error": {"Code": spelling}},
+                http_response=_Status(400),
+            )
+        )
+        for spelling in (code, f"{code}Exception")
+        for checker in _CHECKERS
+    )
+
+
+def is_outage_code(code: str) -> bool:
+    """True when a failed entry's `code` is the store's failure, not the entry's: any
+    entry would fail the same way (its table is missing, access is denied)."""
+    return code in _OUTAGE_ENTRY_CODES
 
 
 def error_code(error: BaseException) -> str:

@@ -15,14 +15,15 @@ backend (`DynamoStore`, `MemoryStore`) implements only
   another, `TransactionConflict` and the throttling codes for transient trouble); raise
   when the whole call failed.
 
-and may override a third, `_create_one(item)`: create one item unless its key exists,
-answering as `_create_all` does for a list of one (the default calls `_create_all`).
-A backend whose single conditional write is cheaper than a transaction sets
-`write_singly`: each unit of one item is then committed alone through `_create_one`
-(on DynamoDB a conditional PutItem bills 1 write unit per KiB, a transaction's put 2;
-DynamoDB bills units, not requests), up to `max_parallel` at once, and only units of
-several items take transactions. So `_create_one` must be safe to call from several
-threads (a boto3 client is).
+and may override a third, `_create_each(items)`: create each item unless its key
+exists, each on its own (no atomicity across items), answering one code per item: None
+when created, `ConditionalCheckFailed` when the key existed, another code for an item
+that failed (the default calls `_create_all` once per item). A backend that has such a
+batch call, cheaper than a transaction, sets `write_each`: units of one item are then
+committed `max_each` at a time through `_create_each`, and only units of several items
+take transactions. On DynamoDB that is `BatchExecuteStatement` with PartiQL `INSERT`:
+25 per request, 1 write unit per KiB each, where a transaction's put bills 2 (issue #20)
+and a conditional PutItem per item cost a request per event and service (issue #21).
 
 The algorithm:
 
@@ -30,10 +31,14 @@ The algorithm:
   of it (and it fails if the earlier one fails);
 - every stored item records its key, and when it was stored (`stored_at`);
 - units are grouped, whole, into transactions of at most `max_items` items (with
-  `write_singly`, a unit of one item is a group of its own, written by `_create_one`);
+  `write_each`, units of one item are grouped apart, `max_each` to a `_create_each`);
 - a cancelled transaction names the existing keys: those units are duplicates, units
   with an item the backend rejected fail alone, and the rest is committed again;
   transient cancellations are retried by `EntryRetry` (bounded, jittered back-off);
+- an item of `_create_each` that failed alone is settled by its code: existing key =
+  duplicate; transient (`core.retry.is_transient_code`: throttling, conflicts, a
+  server error) = sent again by `EntryRetry`; a missing table or denied access = an
+  outage of that unit; anything else (a `ValidationError`) = that unit's fault;
 - a whole call that fails with what botocore calls transient (after its own retries),
   or with an AWS error that is not about the request (access denied, no such table), is
   a dependency failure of every unit in it: an outage, not the units' fault;
@@ -49,26 +54,37 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, TypedDict, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from messaging.core.retry import EntryRetry, describe, error_code, is_fatal, is_transient
+from messaging.core.retry import (
+    EntryRetry,
+    describe,
+    error_code,
+    is_fatal,
+    is_outage_code,
+    is_transient,
+    is_transient_code,
+)
 from messaging.store.types import CommitFailure, Outcome, UnitOfWork, UnitResult
 
-__all__ = ["MAX_TRANSACTION_ITEMS", "IdempotentStore", "OutlineOptions", "is_dependency_failure"]
+__all__ = [
+    "MAX_BATCH_STATEMENTS",
+    "MAX_TRANSACTION_ITEMS",
+    "IdempotentStore",
+    "OutlineOptions",
+    "is_dependency_failure",
+]
 
 P = TypeVar("P")  # an item in the backend's own form
 
 MAX_TRANSACTION_ITEMS: Final = 100  # DynamoDB TransactWriteItems
+MAX_BATCH_STATEMENTS: Final = 25  # DynamoDB BatchExecuteStatement
 EXISTS: Final = "ConditionalCheckFailed"
 NO_REASON: Final = "None"  # cancelled because another item of the transaction failed
-TRANSIENT_REASONS: Final = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
 # Whole-call errors about the request itself: one unit of the transaction may be the cause.
 REQUEST_FAULTS: Final = frozenset({"ValidationException", "SerializationException"})
 
@@ -104,8 +120,8 @@ class IdempotentStore(ABC, Generic[P]):
     """The outline: `commit` decides per unit; subclasses implement the two primitives."""
 
     max_items: int = MAX_TRANSACTION_ITEMS
-    write_singly: bool = False  # units of one item through `_create_one`, each alone
-    max_parallel: int = 4  # single writes in flight at once, per commit (bench/RESULTS.md)
+    write_each: bool = False  # units of one item through `_create_each`, not transactions
+    max_each: int = MAX_BATCH_STATEMENTS  # items per `_create_each` call
 
     def __init__(
         self,
@@ -128,9 +144,10 @@ class IdempotentStore(ABC, Generic[P]):
     def _create_all(self, items: list[P]) -> list[str] | None:
         """Create all atomically unless a key exists: None, or a code per item."""
 
-    def _create_one(self, item: P) -> list[str] | None:
-        """Create one item unless its key exists: None, or its code (a list of one)."""
-        return self._create_all([item])
+    def _create_each(self, items: list[P]) -> list[str | None]:
+        """Create each item unless its key exists, each alone: per item, None or a code."""
+        answers = [self._create_all([item]) for item in items]
+        return [None if codes is None else codes[0] for codes in answers]
 
     # -- the algorithm ---------------------------------------------------------------
 
@@ -155,17 +172,13 @@ class IdempotentStore(ABC, Generic[P]):
                 continue
             ready.append(_Ready(index, prepared))
             first_creator.update(dict.fromkeys(unit.creates, index))
-        chunks = list(_chunks(ready, self.max_items, singly=self.write_singly))
-        if self.write_singly and len(chunks) > 1:
-            # Single writes are independent: sent at once, a batch takes about one round
-            # trip, not one per item (each chunk settles only its own units' results).
-            with ThreadPoolExecutor(min(self.max_parallel, len(chunks))) as pool:
-                sent = [pool.submit(self._commit_chunk, chunk, results) for chunk in chunks]
-            for future in sent:
-                future.result()  # `_commit_chunk` settles its own failures; a bug surfaces
-        else:
-            for chunk in chunks:
-                self._commit_chunk(chunk, results)
+        if self.write_each:
+            singles = [unit for unit in ready if len(unit.items) == 1]
+            ready = [unit for unit in ready if len(unit.items) > 1]
+            for start in range(0, len(singles), self.max_each):
+                self._commit_chunk(singles[start : start + self.max_each], results, each=True)
+        for chunk in _chunks(ready, self.max_items):
+            self._commit_chunk(chunk, results)
         for index, earlier in follows.items():
             result = results[earlier]
             results[index] = result if isinstance(result, CommitFailure) else Outcome.DUPLICATE
@@ -186,16 +199,17 @@ class IdempotentStore(ABC, Generic[P]):
         except Exception as error:  # noqa: BLE001 - any failure to prepare fails this unit only
             return CommitFailure(f"cannot be stored: {describe(error)}", dependency=False)
 
-    def _commit_chunk(self, chunk: list[_Ready[P]], results: list[UnitResult | None]) -> None:
-        """Commit whole units in one transaction; isolate a unit that breaks it."""
+    def _commit_chunk(
+        self, chunk: list[_Ready[P]], results: list[UnitResult | None], *, each: bool = False
+    ) -> None:
+        """Commit whole units in one transaction (`each`: one-item units in one
+        `_create_each`); isolate a unit that breaks the call."""
 
         def send(pending: list[_Ready[P]]) -> list[_Ready[P]]:
             items = [item for unit in pending for item in unit.items]
-            codes = (
-                self._create_one(items[0])
-                if self.write_singly and len(items) == 1
-                else self._create_all(items)
-            )
+            if each:
+                return self._resolve_each(pending, self._create_each(items), results)
+            codes = self._create_all(items)
             if codes is None:
                 for unit in pending:
                     results[unit.index] = Outcome.APPLIED
@@ -205,12 +219,12 @@ class IdempotentStore(ABC, Generic[P]):
         try:
             still_failing = self.retry.run(send, chunk)
         except Exception as error:  # noqa: BLE001 - classified below, never lost
-            self._after_call_failure(chunk, results, error)
+            self._after_call_failure(chunk, results, error, each=each)
             return
         for unit in still_failing:
+            what = "write still throttled" if each else "transaction still cancelled"
             results[unit.index] = CommitFailure(
-                f"transaction still cancelled after {self.retry.attempts} attempts",
-                dependency=True,
+                f"{what} after {self.retry.attempts} attempts", dependency=True
             )
 
     def _resolve_cancellation(
@@ -224,7 +238,7 @@ class IdempotentStore(ABC, Generic[P]):
         for unit in pending:
             reasons = set(codes[position : position + len(unit.items)])
             position += len(unit.items)
-            rejected = reasons - TRANSIENT_REASONS - {EXISTS, NO_REASON}
+            rejected = {r for r in reasons - {EXISTS, NO_REASON} if not is_transient_code(r)}
             if EXISTS in reasons:
                 results[unit.index] = Outcome.DUPLICATE
             elif rejected:
@@ -235,8 +249,33 @@ class IdempotentStore(ABC, Generic[P]):
                 again.append(unit)
         return again
 
+    def _resolve_each(
+        self, pending: list[_Ready[P]], codes: list[str | None], results: list[UnitResult | None]
+    ) -> list[_Ready[P]]:
+        """Each one-item unit settled by its own code; the transient ones to send again."""
+        if len(codes) != len(pending):
+            raise RuntimeError(f"{len(codes)} answers for {len(pending)} items")
+        again: list[_Ready[P]] = []
+        for unit, code in zip(pending, codes, strict=True):
+            if code is None:
+                results[unit.index] = Outcome.APPLIED
+            elif code == EXISTS:
+                results[unit.index] = Outcome.DUPLICATE
+            elif is_transient_code(code):
+                again.append(unit)
+            else:
+                outage = is_outage_code(code)
+                what = "store unavailable" if outage else "rejected by the store"
+                results[unit.index] = CommitFailure(f"{what}: {code}", dependency=outage)
+        return again
+
     def _after_call_failure(
-        self, chunk: list[_Ready[P]], results: list[UnitResult | None], error: Exception
+        self,
+        chunk: list[_Ready[P]],
+        results: list[UnitResult | None],
+        error: Exception,
+        *,
+        each: bool = False,
     ) -> None:
         open_units = [unit for unit in chunk if results[unit.index] is None]
         if not open_units:
@@ -254,20 +293,15 @@ class IdempotentStore(ABC, Generic[P]):
             )
             return
         middle = len(open_units) // 2  # find the unit(s) at fault; commit the others
-        self._commit_chunk(open_units[:middle], results)
-        self._commit_chunk(open_units[middle:], results)
+        self._commit_chunk(open_units[:middle], results, each=each)
+        self._commit_chunk(open_units[middle:], results, each=each)
 
 
-def _chunks(
-    units: list[_Ready[P]], limit: int, *, singly: bool = False
-) -> Iterator[list[_Ready[P]]]:
-    """Groups of whole units whose items fit one transaction (`singly`: one-item units alone)."""
+def _chunks(units: list[_Ready[P]], limit: int) -> Iterator[list[_Ready[P]]]:
+    """Groups of whole units whose items fit one transaction."""
     chunk: list[_Ready[P]] = []
     size = 0
     for unit in units:
-        if singly and len(unit.items) == 1:
-            yield [unit]
-            continue
         if chunk and size + len(unit.items) > limit:
             yield chunk
             chunk, size = [], 0

@@ -13,8 +13,10 @@ from messaging.core.metering import (
     billed_chunks,
     firehose_billed_bytes,
     item_size,
+    statement_write_units,
     write_units,
 )
+from messaging.core.partiql import insert_statement
 
 
 def test_a_6_kib_record_bills_10_kib_in_firehose() -> None:
@@ -71,6 +73,38 @@ def test_a_put_bills_one_unit_per_started_kib_even_when_its_condition_fails() ->
     # The second call's condition failed: the error changes nothing of what was billed.
     meter.on_after_call("after-call.dynamodb.PutItem", parsed={"Error": {"Code": "x"}})
     assert meter.snapshot()["dynamodb:PutItem"].write_units == 3
+
+
+def test_a_batch_of_partiql_inserts_bills_each_statement_as_a_put() -> None:
+    meter = UsageMeter()
+    # 'k' + 'a' = 2 bytes: 1 unit. 'k' + 'b' + 'blob' + 2,100 bytes = 2,106 bytes: 3 units.
+    # The third statement repeats 'a' (it will fail with DuplicateItem): it still bills 1.
+    statements = [
+        {"Statement": insert_statement("t", ["k"]), "Parameters": [{"S": "a"}]},
+        {
+            "Statement": insert_statement("t", ["k", "blob"]),
+            "Parameters": [{"S": "b"}, {"S": "z" * 2100}],
+        },
+        {"Statement": insert_statement("t", ["k"]), "Parameters": [{"S": "a"}]},
+    ]
+    meter.on_params(
+        "provide-client-params.dynamodb.BatchExecuteStatement", params={"Statements": statements}
+    )
+    answer = {"Responses": [{}, {}, {"Error": {"Code": "DuplicateItem"}}]}
+    meter.on_after_call("after-call.dynamodb.BatchExecuteStatement", parsed=answer)
+    usage = meter.snapshot()["dynamodb:BatchExecuteStatement"]
+    assert (usage.write_units, usage.records) == (1 + 3 + 1, 3)
+
+
+def test_partiql_statements_other_than_the_insert_form() -> None:
+    one = {"Statement": insert_statement("t", ["k"]), "Parameters": [{"S": "a"}]}
+    assert statement_write_units(one, transaction=True) == 2  # ExecuteTransaction: twice
+    assert statement_write_units({**one, "Parameters": []}) == 0  # refused: no write
+    assert statement_write_units({"Statement": "UPDATE t SET n = 1 WHERE k = 'a'"}) == 1
+    assert statement_write_units({"Statement": "select * from t where k = 'a'"}) == 0
+    meter = UsageMeter()
+    meter.on_params("provide-client-params.dynamodb.ExecuteStatement", params=one)
+    assert meter.snapshot()["dynamodb:ExecuteStatement"].write_units == 1
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,15 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from messaging.core.retry import EntryRetry, describe, error_code, is_fatal, is_transient
+from messaging.core.retry import (
+    EntryRetry,
+    describe,
+    error_code,
+    is_fatal,
+    is_outage_code,
+    is_transient,
+    is_transient_code,
+)
 from messaging.ops.instance import InstanceChangedError
 
 
@@ -128,3 +136,23 @@ def test_only_an_error_marked_fatal_is_fatal() -> None:
     assert is_fatal(gone)
     assert not is_fatal(EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
     assert not is_fatal(ValueError("x"))
+
+
+@pytest.mark.parametrize(
+    ("code", "transient", "outage"),
+    [
+        # DynamoDB entry codes (BatchStatementError, CancellationReason): no "Exception".
+        ("ThrottlingError", True, False),
+        ("ProvisionedThroughputExceeded", True, False),  # botocore: ...Exception
+        ("RequestLimitExceeded", True, False),
+        ("TransactionConflict", True, False),
+        ("InternalServerError", True, False),
+        ("ValidationError", False, False),
+        ("ItemCollectionSizeLimitExceeded", False, False),
+        ("DuplicateItem", False, False),
+        ("ResourceNotFound", False, True),
+        ("AccessDenied", False, True),
+    ],
+)
+def test_a_failed_entry_is_classified_by_its_code(code: str, transient: bool, outage: bool) -> None:
+    assert (is_transient_code(code), is_outage_code(code)) == (transient, outage)

@@ -185,44 +185,103 @@ def test_a_unit_too_big_for_one_transaction_fails_alone() -> None:
     assert results[1] == Outcome.APPLIED
 
 
-class Single(Scripted):
-    """Writes one-item units singly (as DynamoDB does, for its bill); records which path."""
+class Each(Scripted):
+    """Writes one-item units in independent batches (as DynamoDB does, for its bill and its
+    requests); `each_answer` gives each item's code (None: created)."""
 
-    write_singly = True
+    write_each = True
 
-    def __init__(self, answer: Answer, **options: Any) -> None:
-        super().__init__(answer, **options)
-        self.singles: list[str] = []
+    def __init__(self, each_answer: Callable[[str], str | None], **options: Any) -> None:
+        super().__init__(lambda _: None, **options)
+        self.each_answer = each_answer
+        self.batches: list[list[str]] = []
 
-    def _create_one(self, item: str) -> list[str] | None:
-        self.singles.append(item)
-        return super()._create_one(item)  # the default: a list of one to `_create_all`
+    def _create_each(self, items: list[str]) -> list[str | None]:
+        self.batches.append(list(items))
+        codes = [self.each_answer(item) for item in items]
+        self.created += [item for item, code in zip(items, codes, strict=True) if code is None]
+        return codes
 
 
-def test_written_singly_one_item_units_take_a_call_each_and_bigger_units_a_transaction() -> None:
-    store = Single(lambda items: [EXISTS] if items == ["b"] else None)
+def test_one_item_units_go_25_to_a_batch_and_bigger_units_to_a_transaction() -> None:
+    store = Each(lambda item: EXISTS if item == "b" else None)
     pair = UnitOfWork()
     pair.create("p1", {"value": "p1"})
     pair.create("p2", {"value": "p2"})
-    results = store.commit([*units("a", "b"), pair, *units("c")])
-    assert results == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.APPLIED, Outcome.APPLIED]
-    assert sorted(store.singles) == ["a", "b", "c"]  # sent at once, in any order
-    assert ["p1", "p2"] in store.calls  # the two-item unit stays atomic
-    assert sorted(store.created) == ["a", "c", "p1", "p2"]
+    singles = [f"s{n}" for n in range(30)]
+    results = store.commit([*units("a", "b"), pair, *units(*singles)])
+    assert results == [Outcome.APPLIED, Outcome.DUPLICATE] + [Outcome.APPLIED] * 31
+    assert [len(batch) for batch in store.batches] == [25, 7]  # a, b and 30 singles
+    assert store.calls == [["p1", "p2"]]  # the two-item unit stays atomic
+    assert sorted(store.created) == sorted(["a", "p1", "p2", *singles])
 
 
-def test_written_singly_a_transient_refusal_is_retried_and_an_outage_fails_only_its_unit() -> None:
-    answers = iter([["TransactionConflict"], None])
-    store = Single(lambda items: next(answers) if items == ["a"] else None)
-    assert store.commit(units("a", "b")) == [Outcome.APPLIED, Outcome.APPLIED]
-    assert sorted(store.singles) == ["a", "a", "b"]
+def test_each_item_is_settled_by_its_own_code() -> None:
+    codes = {
+        "dup": EXISTS,
+        "bad": "ValidationError",
+        "gone": "ResourceNotFound",
+        "denied": "AccessDenied",
+    }
+    results = Each(codes.get).commit(units("ok", "dup", "bad", "gone", "denied"))
+    assert results[:2] == [Outcome.APPLIED, Outcome.DUPLICATE]
+    bad, gone, denied = results[2:]
+    assert isinstance(bad, CommitFailure)
+    assert not bad.dependency  # poison: the unit's own fault
+    assert "ValidationError" in bad.reason
+    assert isinstance(gone, CommitFailure)
+    assert gone.dependency  # an outage, not the unit's fault
+    assert isinstance(denied, CommitFailure)
+    assert denied.dependency
 
-    def down(items: list[str]) -> list[str] | None:
-        if items == ["x"]:
-            raise client_error("ValidationException")
-        return None
 
-    results = Single(down).commit(units("x", "y"))
+def test_throttled_items_alone_are_sent_again_within_the_bound() -> None:
+    throttled = iter(["ThrottlingError", "ProvisionedThroughputExceeded", None])
+    store = Each(lambda item: next(throttled) if item == "t" else None)
+    assert store.commit(units("a", "t", "b")) == [Outcome.APPLIED] * 3
+    assert store.batches == [["a", "t", "b"], ["t"], ["t"]]  # only the throttled one again
+    assert len(store.sleeps) == 2
+
+    always = Each(lambda item: "RequestLimitExceeded", attempts=3)
+    results = always.commit(units("x"))
     assert isinstance(results[0], CommitFailure)
-    assert not results[0].dependency
-    assert results[1] == Outcome.APPLIED
+    assert results[0].dependency
+    assert "after 3 attempts" in results[0].reason
+    assert len(always.batches) == 3
+
+
+def test_a_whole_batch_refused_as_invalid_is_bisected_to_the_unit_at_fault() -> None:
+    class Refusing(Each):
+        def _create_each(self, items: list[str]) -> list[str | None]:
+            if "x" in items:
+                self.batches.append(list(items))
+                raise client_error("ValidationException")
+            return super()._create_each(items)
+
+    store = Refusing(lambda _: None)
+    results = store.commit(units("a", "x", "b", "c"))
+    assert isinstance(results[1], CommitFailure)
+    assert not results[1].dependency
+    assert [results[0], *results[2:]] == [Outcome.APPLIED] * 3
+    assert sorted(store.created) == ["a", "b", "c"]
+
+
+def test_a_whole_batch_that_fails_for_the_store_is_an_outage_of_its_units() -> None:
+    class Down(Each):
+        def _create_each(self, items: list[str]) -> list[str | None]:
+            self.batches.append(list(items))
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    store = Down(lambda _: None)
+    results = store.commit(units("a", "b"))
+    assert all(isinstance(r, CommitFailure) and r.dependency for r in results)
+    assert store.batches == [["a", "b"]]  # no bisection for an outage
+
+
+def test_the_default_create_each_sends_each_item_as_a_transaction_of_one() -> None:
+    class Default(Scripted):
+        write_each = True
+
+    store = Default(lambda items: [EXISTS] if items == ["b"] else None)
+    assert store.commit(units("a", "b")) == [Outcome.APPLIED, Outcome.DUPLICATE]
+    assert store.calls == [["a"], ["b"]]

@@ -1,1 +1,2 @@
-"""DynamoDB: transactions (`transactions`), request handling (`requests`), Scan (`scan`)."""
+"""DynamoDB: transactions (`transactions`), request handling (`requests`), Scan (`scan`),
+PartiQL INSERT (`partiql`)."""

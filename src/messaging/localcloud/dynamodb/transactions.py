@@ -45,6 +45,7 @@ from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 
+from messaging.localcloud.dynamodb.partiql import FastInsert
 from messaging.localcloud.dynamodb.scan import LinearScan
 from messaging.localcloud.seams import moto_urls, use_backend
 
@@ -67,8 +68,9 @@ def _validate_update(expression: str, names: dict[str, str] | None) -> None:
         check.traverse(tree)  # these two only read the tree
 
 
-class LocalDynamoDBBackend(LinearScan, moto_dynamodb.DynamoDBBackend):
-    """moto's DynamoDB with transactions that back up items, not tables (and `LinearScan`)."""
+class LocalDynamoDBBackend(FastInsert, LinearScan, moto_dynamodb.DynamoDBBackend):
+    """moto's DynamoDB with transactions that back up items, not tables (and `LinearScan`,
+    `FastInsert`)."""
 
     _url_module = moto_urls("dynamodb")
 
