@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 from dataclasses import asdict, dataclass
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
 from messaging.errors import MessagingError
@@ -170,20 +169,6 @@ class CloudProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.stop()
-        else:
-            self._kill()  # the caller failed: nothing to wait for
 
 
 def _plan_json(plan: FaultPlan | None) -> str:
