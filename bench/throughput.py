@@ -593,11 +593,11 @@ def main() -> None:
         row(f"latency hiding, {pollers} pollers: with / without",
             f"{with_latency / no_latency:.2f}", ">= 0.8")  # fmt: skip
     row("producer alone, events/s", f"{alone.rate:,.0f}", "report")
-    print_main_job(main_job, seed.rate, args)
     row(f"scaling: {e2e.events} / {e2e_small.events} events, events/s ratio",
         f"{e2e.rate / e2e_small.rate:.2f}", "~1 (flat)")  # fmt: skip
     row(f"scaling: {e2e.concurrency} / {e2e_narrow.concurrency} pollers, events/s ratio",
         f"{e2e.rate / e2e_narrow.rate:.2f}", "")  # fmt: skip
+    print_main_job(main_job, seed.rate, args)
     print(f"\nreproduce: {Path(sys.executable).name} bench/throughput.py --events {args.events} "
           f"--seed-events {args.seed_events} --seed-seconds {args.seed_seconds:g} "
           f"--latency-ms {args.latency_ms:g} "
