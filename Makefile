@@ -13,7 +13,7 @@ TEMPLATE := src/messaging/infra/infra.yaml
 WHEELS := $(VENV)/lambda-wheels
 LOCK   := $(UV) pip compile pyproject.toml --universal --python-version 3.11 --quiet
 
-.PHONY: run test test-exhaustive lint typecheck iac unit chaos bench lock conformance clean
+.PHONY: run test test-exhaustive lint typecheck iac unit chaos bench bench-max lock conformance clean
 
 # uv installs the locked versions in seconds (pip took minutes); it is pinned too.
 $(UV): requirements/uv.txt
@@ -101,6 +101,10 @@ bench: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/python bench/request_rate.py
 	$(BIN)/python bench/throughput.py --events 3000
 	$(BIN)/python bench/hosting.py
+
+## bench-max: the highest rate at which simulate's queues do not grow (issue #21; minutes)
+bench-max: $(STAMP) $(WHEELS)/.fetched
+	$(BIN)/python bench/simulate_phase.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

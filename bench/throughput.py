@@ -14,9 +14,18 @@ this one run, so the ratios hold even on a noisy machine:
 - latency hiding: one consumer's events/s over a preloaded queue, with and without
   `--latency-ms` injected on every request, at `--concurrency` pollers and at twice
   that (latency is hidden by having more requests in flight: Little's law);
-- scaling: end to end at two sizes and two poller counts.
+- scaling: end to end at two sizes and two poller counts;
+- the main job itself (issue #21, `simulate_phase`): `messaging simulate` on the same
+  cloud and stack, its end-to-end events/s at saturation (and its ratio to the seed-style
+  loop above), its requests per event, and its latency p50/p95 at 50 events/s; with
+  `--find-max`, the highest rate at which the queues do not grow.
+
+The bench's own phases run on a stack with `ServicesHost=external` (nothing else
+consumes the queues); simulate then switches the stack to `--services` (Lambda by
+default), which is why it runs last.
 
     .venv/bin/python bench/throughput.py [--events 6000] [--latency-ms 20] [--concurrency 4]
+        [--simulate-rate 5000] [--simulate-seconds 15] [--services lambda] [--find-max]
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from messaging.producer import ATTRIBUTE, Producer
 from messaging.producer.fakes import ConsumerFactory
 from messaging.store import DynamoStore, UnitOfWork
 from proc_stat import cpu_seconds
+from simulate_phase import SimulateRun, find_max, simulate
 
 STACK = "bench"
 CREDENTIALS = ("bench", "bench")  # placeholders: the local cloud accepts any
@@ -76,7 +86,10 @@ def cloud_process(*args: str) -> Iterator[CloudProcess]:
     """`messaging up` on a free port, deployed; stopped with SIGTERM on exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [str(BIN / "messaging"), "up", "--port", "0", "--stack-name", STACK, *args],
+        [
+            *(str(BIN / "messaging"), "up", "--port", "0", "--stack-name", STACK),
+            *("--parameter", "ServicesHost=external", *args),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -242,7 +255,15 @@ def drain(cloud: CloudProcess, outputs: dict[str, str], names: tuple[str, ...]) 
     """Empty the named services' queues (untimed), so the next phase starts clean."""
     sqs = cloud.session().sqs()
     for name in names:
-        sqs.purge_queue(QueueUrl=outputs[SERVICES[name].queue_output])
+        url, deadline = outputs[SERVICES[name].queue_output], time.monotonic() + 70
+        while True:
+            try:
+                sqs.purge_queue(QueueUrl=url)
+                break
+            except sqs.exceptions.PurgeQueueInProgress:  # one purge a minute per queue
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(5)
 
 
 @dataclass
@@ -425,11 +446,58 @@ def seed_style(
 # -- report ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MainJob:
+    saturated: SimulateRun
+    modest: SimulateRun
+    max_rate: float | None
+    probes: list[SimulateRun]
+
+
+def main_job_runs(cloud: CloudProcess, args: argparse.Namespace) -> MainJob:
+    """`messaging simulate` on this cloud and stack: at saturation, at a modest rate, and
+    (with --find-max) the highest rate that keeps up."""
+    print(f"\nmain job (messaging simulate --services {args.services}), same cloud and stack:")
+    saturated = simulate(
+        cloud.endpoint, STACK, args.simulate_rate, args.simulate_seconds, args.services
+    )
+    print(f"  saturation: {saturated.line()}")
+    modest = simulate(
+        cloud.endpoint, STACK, args.latency_rate, args.simulate_seconds, args.services
+    )
+    print(f"  modest: {modest.line()}")
+    max_rate: float | None = None
+    probes: list[SimulateRun] = []
+    if args.find_max:
+        max_rate, probes = find_max(
+            cloud.endpoint, STACK, args.find_max_start, 20.0, args.services, steps=7
+        )
+    return MainJob(saturated, modest, max_rate, probes)
+
+
+def print_main_job(job: MainJob, seed_rate: float, args: argparse.Namespace) -> None:
+    saturated, modest = job.saturated, job.modest
+    print("figures (targets from issue #21; messaging simulate's own report):")
+    row(f"simulate end-to-end events/s at saturation ({args.services})",
+        f"{saturated.end_to_end:,.1f}", ">= 500")  # fmt: skip
+    row("simulate end to end / seed-style, same stack, same run",
+        f"{saturated.end_to_end / max(seed_rate, 1e-9):.1f}x", ">= 8x")  # fmt: skip
+    row("simulate requests per event (pipeline), at saturation",
+        f"{saturated.requests_per_event:.3f}", "<= 0.6")  # fmt: skip
+    row(f"simulate latency p50 | p95 at {args.latency_rate:g} events/s (ms)",
+        f"{modest.latency['p50']} | {modest.latency['p95']}", "report")  # fmt: skip
+    if args.find_max:
+        shown = f"{job.max_rate:,.0f}" if job.max_rate is not None else "none kept up"
+        row("highest asked rate at which the queues do not grow", shown, "report")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"  machine load average (1, 5, 15 min) at the end: {load}")
+
+
 def row(figure: str, value: str, target: str) -> None:
     print(f"  {figure:<62} {value:>12}  {target}")
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=6000, help="end-to-end run size")
     parser.add_argument("--seed-events", type=int, default=2000, help="seed-style run size")
@@ -438,7 +506,21 @@ def main() -> None:
     )
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=4, help="pollers per service")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--simulate-rate", type=float, default=5000.0, help="simulate's rate at saturation"
+    )
+    parser.add_argument("--simulate-seconds", type=float, default=15.0)
+    parser.add_argument("--latency-rate", type=float, default=50.0)
+    parser.add_argument("--services", choices=("lambda", "workers"), default="lambda")
+    parser.add_argument(
+        "--find-max", action="store_true", help="also find the highest rate that keeps up"
+    )
+    parser.add_argument("--find-max-start", type=float, default=100.0)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     small = max(10, args.events // 3)
     print(f"throughput bench: {os.cpu_count()} cores, local cloud in its own process")
 
@@ -451,6 +533,10 @@ def main() -> None:
         e2e_narrow = end_to_end(cloud, outputs, args.events, max(1, args.concurrency // 2), 206)
         seed = seed_style(cloud, outputs, args.seed_events, args.seed_seconds)
         costs = request_costs(cloud, outputs, 2000)
+        # The seed-style loop is time-boxed: it leaves events behind, which simulate's
+        # services would consume, and count as the run's requests, as a backlog.
+        drain(cloud, outputs, ("orders", "payments"))
+        main_job = main_job_runs(cloud, args)
 
     # Latency hiding: the same phase on fresh clouds, without and with latency, at the
     # end-to-end poller count and at twice it.
@@ -511,10 +597,13 @@ def main() -> None:
         f"{e2e.rate / e2e_small.rate:.2f}", "~1 (flat)")  # fmt: skip
     row(f"scaling: {e2e.concurrency} / {e2e_narrow.concurrency} pollers, events/s ratio",
         f"{e2e.rate / e2e_narrow.rate:.2f}", "")  # fmt: skip
+    print_main_job(main_job, seed.rate, args)
     print(f"\nreproduce: {Path(sys.executable).name} bench/throughput.py --events {args.events} "
           f"--seed-events {args.seed_events} --seed-seconds {args.seed_seconds:g} "
           f"--latency-ms {args.latency_ms:g} "
-          f"--concurrency {args.concurrency}")  # fmt: skip
+          f"--concurrency {args.concurrency} --simulate-rate {args.simulate_rate:g} "
+          f"--simulate-seconds {args.simulate_seconds:g} --latency-rate {args.latency_rate:g} "
+          f"--services {args.services}{' --find-max' if args.find_max else ''}")  # fmt: skip
 
 
 if __name__ == "__main__":

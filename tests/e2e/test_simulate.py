@@ -165,10 +165,10 @@ def test_output_paths_are_checked_before_the_run(up: Cloud, tmp_path: Path) -> N
     assert "unknown image format 'txt'" in done.stderr
 
 
-def test_fault_flags_need_the_in_process_cloud(up: Cloud) -> None:
+def test_fault_flags_need_the_cloud_simulate_starts(up: Cloud) -> None:
     done = simulate(up, "--fault-rate", "0.1")
     assert done.returncode == 2
-    assert "fault injection needs the in-process local cloud" in done.stderr
+    assert "fault injection needs the local cloud simulate starts" in done.stderr
 
 
 def test_a_second_ctrl_c_aborts_at_once_saying_what_was_not_verified(

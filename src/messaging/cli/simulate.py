@@ -43,7 +43,8 @@ from messaging.simulation.run import Sample, Simulation, SimulationError, Simula
 from messaging.simulation.verify import Report, summary_lines
 
 if TYPE_CHECKING:
-    from messaging.localcloud.server import LocalCloud
+    from messaging.localcloud.faults import FaultPlan
+    from messaging.localcloud.process import CloudProcess, CloudStopped
 
 __all__ = ["ServicesMode", "simulate"]
 
@@ -149,13 +150,15 @@ def simulate(
 ) -> None:
     """Run the whole system and prove that every event reached every destination.
 
-    With no endpoint (and no --aws) it starts the local cloud in-process on a free port;
-    that needs no AWS profile or credentials. An existing stack is used as it is (it says
-    which buffering it found); a parameter option (--buffer-interval, ...) changes the
-    stack, and it says so. It runs the producer and both services at once under a live
-    view, then drains the queues, waits for Firehose to flush, and verifies every event
-    it produced in both stores and the lake. Only its own events are judged: a backlog
-    the stack held before is consumed and reported apart.
+    With no endpoint (and no --aws) it starts the local cloud in a process of its own on
+    a free port (so the cloud and the run use a core each), and stops it when the run
+    ends, however it ends; that needs no AWS profile or credentials. An existing stack is
+    used as it is (it says which buffering it found); a parameter option
+    (--buffer-interval, ...) changes the stack, and it says so. It runs the producer and
+    both services at once under a live view, then drains the queues, waits for Firehose
+    to flush, and verifies every event it produced in both stores and the lake. Only its
+    own events are judged: a backlog the stack held before is consumed and reported
+    apart.
 
     Ctrl-C stops producing early; the run still drains, waits for Firehose and verifies,
     and reports `interrupted`. A second Ctrl-C aborts at once, without verifying.
@@ -164,7 +167,7 @@ def simulate(
     twice; 1 if not (or the run could not finish); 130 if it was interrupted (verified
     all the same).
 
-    The fault options make the in-process local cloud slow and unreliable the way AWS
+    The fault options make the local cloud it starts slow and unreliable the way AWS
     can be; the run must still lose nothing.
 
     By default the services run as the stack's Lambda functions (their code built and
@@ -191,20 +194,22 @@ def simulate(
     plan = fault_plan(latency_ms, jitter_ms, fault_rate, fault_ops, fault_seed)
     if plan is not None and not local:
         raise fail(
-            "fault injection needs the in-process local cloud (no endpoint, no --aws)", code=2
+            "fault injection needs the local cloud simulate starts (no endpoint, no --aws)", code=2
         )
-    cloud: LocalCloud | None = None
+    cloud: CloudProcess | None = None
     credentials = None
     if local:
-        without_aws_profile()  # before moto is imported: it reads the profile
-        from messaging.localcloud.server import LocalCloud  # noqa: PLC0415 - local only
-
-        cloud = LocalCloud(port=0, faults=plan).start()
+        without_aws_profile()  # the local cloud's process inherits this environment
+        cloud = _start_cloud(plan)
         settings = settings.model_copy(
             update={"endpoint_url": cloud.endpoint_url, "region": cloud.region, "profile": None}
         )
         credentials = cloud.placeholder_credentials
-        note(f"Started the local cloud on {cloud.endpoint_url}", style="")
+        note(
+            f"Started the local cloud on {cloud.endpoint_url} (process {cloud.pid}; "
+            "it stops with this run)",
+            style="",
+        )
     options = SimulationOptions(
         rate=rate,
         duration=duration,
@@ -228,11 +233,14 @@ def simulate(
     )
     try:
         report = _run(simulation)
-    finally:
+    except BaseException:
         if cloud is not None:
-            cloud.stop()
-    if cloud is not None and cloud.faults is not None:
-        report = report.model_copy(update={"faults_injected": cloud.faults.total()})
+            _stop_cloud(cloud)
+        raise
+    if cloud is not None:
+        stopped = _stop_cloud(cloud)
+        if stopped is not None and stopped.faults_injected is not None:
+            report = report.model_copy(update={"faults_injected": stopped.faults_injected})
     _show(report, simulation.lake_objects, as_json=as_json)
     written = _write_outputs(report, simulation.samples, report_json, chart, options)
     if not report.ok or not written:
@@ -242,6 +250,35 @@ def simulate(
 
 
 INTERRUPTED_EXIT_CODE = 130  # as a shell reports a Ctrl-C
+
+
+def _start_cloud(plan: FaultPlan | None) -> CloudProcess:
+    """The local cloud in its own process: it gets a core of its own (issue #21)."""
+    from messaging.localcloud.process import CloudProcess, CloudProcessError  # noqa: PLC0415
+
+    try:
+        return CloudProcess(faults=plan).start()
+    except CloudProcessError as error:
+        raise fail(f"{error}; nothing was run") from error
+
+
+def _stop_cloud(cloud: CloudProcess) -> CloudStopped | None:
+    """Stop the local cloud's process; a failure to stop it cleanly is said, not raised
+    (it is killed then): the run's report stands either way."""
+    from messaging.localcloud.process import CloudProcessError  # noqa: PLC0415
+
+    try:
+        stopped = cloud.stop()
+    except CloudProcessError as error:
+        err.print(f"[yellow]warning:[/yellow] {error}; it was killed", highlight=False)
+        return None
+    if stopped.undelivered:
+        err.print(
+            f"[yellow]warning:[/yellow] the local cloud stopped with {stopped.undelivered} "
+            "Firehose records undelivered",
+            highlight=False,
+        )
+    return stopped
 
 
 def _check_chart_format(chart: Path) -> None:
@@ -276,7 +313,8 @@ def _run(simulation: Simulation) -> Report:
         )
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(INTERRUPTED_EXIT_CODE)  # threads and the in-process cloud end with it
+        # Threads end with it; the local cloud's process sees its stdin close, and stops.
+        os._exit(INTERRUPTED_EXIT_CODE)
 
     duration = simulation.options.duration
     with (

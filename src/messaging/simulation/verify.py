@@ -8,6 +8,13 @@ twice) is a `duplicate_effect`. Only the run's own events are judged: what the s
 did with a backlog the stack held before is reported apart (`backlog`). Latency is
 measured per event, from `occurred_at` (when the producer made it, just before
 publishing) to the later of its two `stored_at` times.
+
+Two rates, never mixed up: `events_per_second` is the producer's (published ÷ its own
+producing time); `end_to_end_events_per_second` is the pipeline's (events stored in both
+services ÷ the time from the first publish to the last store, read from the same
+timestamps). Known limit: both ends are wall-clock times written by different processes
+(the producer, the services): on one machine they share a clock; across machines their
+skew is in the figure.
 """
 
 from __future__ import annotations
@@ -35,7 +42,9 @@ __all__ = [
     "Measured",
     "Report",
     "StoredEffects",
+    "Throughput",
     "build_report",
+    "end_to_end",
     "lost_events",
     "read_effects",
     "summary_lines",
@@ -121,7 +130,7 @@ class Report(BaseModel):
     dlq: dict[str, int]
     lost: int
     duplicate_effects: int
-    events_per_second: float  # published / producing_seconds
+    events_per_second: float  # the producer's rate: published / producing_seconds
     producing_seconds: float  # how long the producer ran
     latency_ms: dict[str, float | None]
     api_requests: dict[str, int]
@@ -144,6 +153,11 @@ class Report(BaseModel):
     # What the pipeline would cost on AWS (issue #20): by service and operation, the
     # run's total, USD per million events; an estimate from list prices (`cost`).
     aws_cost: AwsCost | None = None
+    # The pipeline's rate (issue #21): run events stored in both services, and the time
+    # from the first publish to the last store; None when no event was stored in both.
+    stored_in_both: int = 0
+    end_to_end_seconds: float | None = None
+    end_to_end_events_per_second: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -203,6 +217,7 @@ def build_report(
         requests.get(n, 0) + requests.get(f"{n}-mapping", 0) for n in tables
     )
     producer = measured.producer
+    throughput = end_to_end(ledger.produced, *effects.values())
     return Report(
         produced=len(ids),
         publish_failed=producer.failed,
@@ -236,7 +251,39 @@ def build_report(
         else {},
         retried_entries=producer.retried_entries,
         worker_failures=measured.worker_failures,
+        stored_in_both=throughput.stored,
+        end_to_end_seconds=_round(throughput.seconds, 3),
+        end_to_end_events_per_second=_round(throughput.per_second),
     )
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Events stored in every service, over first publish -> last store."""
+
+    stored: int
+    seconds: float | None
+
+    @property
+    def per_second(self) -> float | None:
+        if not self.stored or not self.seconds:
+            return None
+        return self.stored / self.seconds
+
+
+def end_to_end(occurred: dict[str, datetime], *stores: StoredEffects) -> Throughput:
+    """The pipeline's throughput from the run's own timestamps (`occurred`: event_id ->
+    occurred_at, i.e. just before publishing; `stores`: each service's first stores).
+
+    Only the run's events count; an event stored in one service only is not stored
+    end to end, but its store still ends the window (the pipeline worked until then).
+    """
+    both = [e for e in occurred if all(e in s.stored_at for s in stores)]
+    if not both:
+        return Throughput(stored=0, seconds=None)
+    first = min(occurred.values())
+    last = max(at for s in stores for e, at in s.stored_at.items() if e in occurred)
+    return Throughput(stored=len(both), seconds=max((last - first).total_seconds(), 0.0))
 
 
 def latencies_ms(occurred: dict[str, datetime], *stores: StoredEffects) -> dict[str, float | None]:
@@ -249,8 +296,8 @@ def latencies_ms(occurred: dict[str, datetime], *stores: StoredEffects) -> dict[
     return {f"p{q}": _round(percentile(values, q)) for q in (50, 95, 99)}
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -267,8 +314,9 @@ def summary_lines(report: Report) -> list[str]:
     lines = [
         verdict,
         f"produced {report.produced} events in {report.producing_seconds:.1f} s of producing "
-        f"({report.events_per_second:.1f}/s); publish failures {report.publish_failed}; "
-        f"the whole run took {report.duration_seconds:.1f} s",
+        f"(producer rate {report.events_per_second:.1f}/s); publish failures "
+        f"{report.publish_failed}; the whole run took {report.duration_seconds:.1f} s",
+        _end_to_end_line(report),
         f"stored: orders {report.orders_stored}, payments {report.payments_stored}; "
         f"lake: {report.lake_distinct_events} distinct events in {report.lake_objects} objects "
         f"({', '.join(report.partitions) or 'no partitions'})",
@@ -312,6 +360,16 @@ def cost_lines(cost: AwsCost | None) -> list[str]:
         f"(${cost.total_usd:.6f} for this run); per million events: {services}",
         f"  {cost.note}",
     ]
+
+
+def _end_to_end_line(report: Report) -> str:
+    if report.end_to_end_events_per_second is None or report.end_to_end_seconds is None:
+        return "end to end: no event was stored in both services"
+    return (
+        f"end to end: {report.end_to_end_events_per_second:.1f} events/s "
+        f"({report.stored_in_both} events stored in both services, "
+        f"{report.end_to_end_seconds:.1f} s from the first publish to the last store)"
+    )
 
 
 def _hosted_line(report: Report) -> str:

@@ -10,6 +10,7 @@ import pytest
 from messaging.simulation.verify import (
     Report,
     StoredEffects,
+    end_to_end,
     latencies_ms,
     lost_events,
     summary_lines,
@@ -36,6 +37,35 @@ def test_latency_is_to_the_later_store_of_both_services() -> None:
     orders = stored(a=100, b=200, c=300)
     payments = stored(a=150, b=100)  # c never reached payments: no latency for it
     assert latencies_ms(occurred, orders, payments) == {"p50": 150.0, "p95": 200.0, "p99": 200.0}
+
+
+def test_end_to_end_is_stored_in_both_over_first_publish_to_last_store() -> None:
+    occurred = {"a": T0, "b": T0 + timedelta(seconds=1), "c": T0 + timedelta(seconds=2)}
+    orders = stored(a=500, b=1500, c=3000, other=9000)  # "other": not the run's event
+    payments = stored(a=700, b=4000)  # c is in orders only: not stored end to end
+    throughput = end_to_end(occurred, orders, payments)
+    assert throughput.stored == 2
+    assert throughput.seconds == 4.0  # T0 (first publish) -> b in payments (last store)
+    assert throughput.per_second == 0.5
+
+
+def test_end_to_end_is_none_when_nothing_reached_both_services() -> None:
+    occurred = {"a": T0}
+    throughput = end_to_end(occurred, stored(a=100), stored())
+    assert (throughput.stored, throughput.seconds, throughput.per_second) == (0, None, None)
+    assert end_to_end({}, stored(), stored()).per_second is None
+
+
+def test_the_summary_says_both_rates_apart() -> None:
+    lines = summary_lines(
+        report(stored_in_both=10, end_to_end_seconds=4.0, end_to_end_events_per_second=2.5)
+    )
+    assert "(producer rate 5.0/s)" in lines[1]
+    assert lines[2] == (
+        "end to end: 2.5 events/s (10 events stored in both services, "
+        "4.0 s from the first publish to the last store)"
+    )
+    assert summary_lines(report())[2] == "end to end: no event was stored in both services"
 
 
 def test_repeated_items_count_as_duplicate_effects() -> None:
