@@ -38,7 +38,7 @@ def _dead(sqs: Any, url: str) -> list[str]:
 
 
 def _queue(sqs: Any, name: str, max_receives: int) -> tuple[str, str]:
-    """A queue (visibility 3 s, the function's timeout) and its DLQ: their URLs."""
+    """A queue (visibility 5 s, the function's timeout) and its DLQ: their URLs."""
     dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])
     redrive = {
@@ -46,7 +46,7 @@ def _queue(sqs: Any, name: str, max_receives: int) -> tuple[str, str]:
         "maxReceiveCount": max_receives,
     }
     queue = sqs.create_queue(
-        QueueName=name, Attributes={"VisibilityTimeout": "3", "RedrivePolicy": json.dumps(redrive)}
+        QueueName=name, Attributes={"VisibilityTimeout": "5", "RedrivePolicy": json.dumps(redrive)}
     )["QueueUrl"]
     return queue, dlq
 
@@ -66,7 +66,7 @@ def test_crashes_kills_timeouts_and_poison_lose_nothing_and_apply_nothing_twice(
     crashes, a kill and a timeout among good records on one queue (maxReceiveCount 4: a
     good record can share a failing batch with each of the three, so it may be received
     four times, and never reaches the DLQ); a poison record among good ones on the other
-    (maxReceiveCount 2: it reaches the DLQ after two receives, 2 x 3 s, not 4 x 3 s)."""
+    (maxReceiveCount 2: it reaches the DLQ after two receives, 2 x 5 s, not 4 x 5 s)."""
     sqs, ddb, iam, lam = (client(cloud, s) for s in ("sqs", "dynamodb", "iam", "lambda"))
     ddb.create_table(
         TableName="chaos-lambda-store",
@@ -83,7 +83,7 @@ def test_crashes_kills_timeouts_and_poison_lose_nothing_and_apply_nothing_twice(
         Role=role,
         Handler="handlers.store",
         Code={"ZipFile": package()},
-        Timeout=3,  # headroom for five writes on a loaded machine; a timeout is retried
+        Timeout=5,  # headroom for five writes on a loaded machine; a timeout is retried
         Environment={"Variables": {"TABLE": "chaos-lambda-store", "MARKER_DIR": str(tmp_path)}},
     )
     good = [f"good-{i}" for i in range(27)]
@@ -125,6 +125,6 @@ def test_crashes_kills_timeouts_and_poison_lose_nothing_and_apply_nothing_twice(
     ]
     assert any("Runtime exited with error: exit status 9" in line for line in lines)
     assert any("Runtime exited with error: signal: killed" in line for line in lines)
-    assert any("Task timed out after 3.00 seconds" in line for line in lines)
+    assert any("Task timed out after 5.00 seconds" in line for line in lines)
     for uuid in uuids:
         lam.delete_event_source_mapping(UUID=uuid)

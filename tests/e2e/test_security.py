@@ -65,7 +65,16 @@ def test_no_command_prints_the_credentials_it_was_given(cloud: LocalCloud) -> No
     }
     env.pop("AWS_PROFILE", None)
     commands = [
-        ["deploy", "--stack-name", "sec-e2e", "--parameter", "NamePrefix=sec-"],
+        # `consume` drains the queues itself: no functions compete for them.
+        [
+            "deploy",
+            "--stack-name",
+            "sec-e2e",
+            "-p",
+            "NamePrefix=sec-",
+            "-p",
+            "ServicesHost=external",
+        ],
         ["produce", "--stack-name", "sec-e2e", "--count", "20", "--seed", "1"],
         ["consume", "all", "--stack-name", "sec-e2e", "--until-empty"],
         ["status", "--stack-name", "sec-e2e", "--json"],
