@@ -51,6 +51,16 @@ def _queue(sqs: Any, name: str, max_receives: int) -> tuple[str, str]:
     return queue, dlq
 
 
+def _log_tail(cloud: LocalCloud) -> list[str]:
+    """The function's last log lines: why its invocations failed, when they did."""
+    logs = client(cloud, "logs")
+    try:
+        events = logs.filter_log_events(logGroupName="/aws/lambda/chaos-store")["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return ["(no log group: the function never ran)"]
+    return [str(e["message"]).rstrip()[:300] for e in events[-15:]]
+
+
 def _send(sqs: Any, url: str, bodies: list[str]) -> None:
     for start in range(0, len(bodies), 10):
         entries = [
@@ -106,7 +116,7 @@ def test_crashes_kills_timeouts_and_poison_lose_nothing_and_apply_nothing_twice(
     ]
 
     wait_for(lambda: _count(sqs, crashing) + _count(sqs, poisoned) == 0, timeout=90)
-    assert _count(sqs, crashing_dlq) == 0, _dead(sqs, crashing_dlq)
+    assert _count(sqs, crashing_dlq) == 0, (_dead(sqs, crashing_dlq), _log_tail(cloud))
     assert _count(sqs, poisoned_dlq) == 1, _dead(sqs, poisoned_dlq)
 
     stored = sorted(i["pk"]["S"] for i in ddb.scan(TableName="chaos-lambda-store")["Items"])

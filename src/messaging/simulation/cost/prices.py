@@ -57,7 +57,7 @@ PRICES: Final[dict[str, Price]] = {
     ),
     # https://aws.amazon.com/sqs/pricing/ - standard queues, requests (64 KiB chunks)
     "sqs.requests": Price(
-        0.40, MILLION, "request", "https://aws.amazon.com/sqs/pricing/", "recalled"
+        0.40, MILLION, "request", "https://aws.amazon.com/sqs/pricing/", "search"
     ),
     # https://aws.amazon.com/firehose/pricing/ - Direct PUT ingestion, first 500 TB/month,
     # each record rounded up to 5 KiB
@@ -87,12 +87,13 @@ PRICES: Final[dict[str, Price]] = {
         "https://aws.amazon.com/dynamodb/pricing/on-demand/",
         "search",
     ),
-    # https://aws.amazon.com/lambda/pricing/ - x86, requests and duration
+    # https://aws.amazon.com/lambda/pricing/ - requests, and duration on Arm (the
+    # template's functions are arm64; x86 would be 0.0000166667), first tier
     "lambda.requests": Price(
-        0.20, MILLION, "request", "https://aws.amazon.com/lambda/pricing/", "recalled"
+        0.20, MILLION, "request", "https://aws.amazon.com/lambda/pricing/", "search"
     ),
     "lambda.gb_seconds": Price(
-        0.0000166667, 1.0, "GB-second", "https://aws.amazon.com/lambda/pricing/", "recalled"
+        0.0000133334, 1.0, "GB-second", "https://aws.amazon.com/lambda/pricing/", "search"
     ),
     # https://aws.amazon.com/kms/pricing/ - API requests
     "kms.requests": Price(

@@ -73,7 +73,7 @@ def test_lambda_logs_and_the_lake_come_from_what_the_run_measured_elsewhere() ->
     )
     cost = price_usage({}, 1000, extras)
     assert line_usd(cost, "lambda", "invocations") == pytest.approx(100 * 0.20 / 1e6)
-    assert line_usd(cost, "lambda", "duration") == pytest.approx(12.5 * 0.0000166667)
+    assert line_usd(cost, "lambda", "duration") == pytest.approx(12.5 * 0.0000133334)  # Arm
     assert line_usd(cost, "logs", "ingestion") == pytest.approx(0.50)
     assert line_usd(cost, "s3", "PutObject (Firehose)") == pytest.approx(4 * 0.005 / 1000)
     assert line_usd(cost, "s3", "storage (one month)") == pytest.approx(0.023)
