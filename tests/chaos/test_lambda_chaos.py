@@ -116,7 +116,7 @@ def test_crashes_kills_timeouts_and_poison_lose_nothing_and_apply_nothing_twice(
     ]
 
     wait_for(lambda: _count(sqs, crashing) + _count(sqs, poisoned) == 0, timeout=90)
-    assert _count(sqs, crashing_dlq) == 0, (_dead(sqs, crashing_dlq), _log_tail(cloud))
+    assert _count(sqs, crashing_dlq) == 0, "\n".join([*_dead(sqs, crashing_dlq), *_log_tail(cloud)])
     assert _count(sqs, poisoned_dlq) == 1, _dead(sqs, poisoned_dlq)
 
     stored = sorted(i["pk"]["S"] for i in ddb.scan(TableName="chaos-lambda-store")["Items"])

@@ -196,7 +196,7 @@ class LocalCloud:
         configure(self._server, self.limits)
         self._restore()
         self.port = int(self._server.effective_port)
-        functions.endpoint.url = self.endpoint_url  # where Lambda functions call back
+        functions.endpoint.serve(self.endpoint_url)  # where Lambda functions call back
         self._thread = threading.Thread(
             target=self._server.run, name="localcloud-http", daemon=True
         )
@@ -265,6 +265,7 @@ class LocalCloud:
         still serves them), stop serving, deliver every buffered Firehose record, then
         save the state."""
         awslambda.shutdown()
+        functions.endpoint.release(self.endpoint_url)
         if self._server is not None:
             # Workers first (a long poll may still be running), then every socket: the
             # listener, the trigger and the keep-alive connections, which ends the loop.

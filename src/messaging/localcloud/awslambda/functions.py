@@ -55,9 +55,25 @@ PLACEHOLDER_KEY = "localcloud"
 
 @dataclass
 class Endpoint:
-    """Where functions reach the local cloud; set by the server when it starts."""
+    """Where functions reach the local cloud: the latest one serving in this process.
 
-    url: str = ""
+    moto's backends are process-wide, so one process can serve them from more than one
+    local cloud at a time (tests do); a cloud that stops hands the functions back to one
+    still serving instead of leaving them calling a closed port.
+    """
+
+    serving: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.serving[-1] if self.serving else ""
+
+    def serve(self, url: str) -> None:
+        self.serving.append(url)
+
+    def release(self, url: str) -> None:
+        if url in self.serving:
+            self.serving.remove(url)
 
 
 endpoint = Endpoint()
