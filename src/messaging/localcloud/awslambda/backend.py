@@ -449,7 +449,10 @@ class LocalLambdaBackend(LambdaBackend):
         for poller in pollers:
             poller.signal()  # all at once: each ends its current wait or invocation
         for poller in pollers:
-            poller.stop()
+            # A reset runs under moto's backend lock, which a poller may be waiting for
+            # (it looks up the SQS backend): joining it there would deadlock. Stopped, it
+            # ends on its own once the reset is over.
+            poller.stop(timeout=None if graceful else 0)
         for runtime in runtimes:
             runtime.kill_all()
         self._codes.clear()
