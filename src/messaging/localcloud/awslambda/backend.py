@@ -179,7 +179,7 @@ class LocalLambdaBackend(LambdaBackend):
 
     _url_module = moto_urls("awslambda")
     _RUNTIME: ClassVar[frozenset[str]] = frozenset(
-        {"_runtimes", "_pollers", "_codes", "_runtime_lock"}
+        {"_runtimes", "_pollers", "_codes", "_runtime_lock", "_sqs"}
     )
 
     def __init__(self, region_name: str, account_id: str) -> None:
@@ -191,6 +191,7 @@ class LocalLambdaBackend(LambdaBackend):
         self._pollers: dict[str, MappingPoller] = {}
         self._codes = CodeCache()
         self._runtime_lock = threading.Lock()
+        self._sqs: SQSBackend | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in self._RUNTIME}
@@ -213,7 +214,12 @@ class LocalLambdaBackend(LambdaBackend):
     # -- lookups used by the pollers --------------------------------------------------
 
     def sqs_backend(self) -> SQSBackend:
-        return sqs_backends[self.account_id][self.region_name]
+        # Looked up once: moto's BackendDict takes a process-wide lock on every lookup,
+        # which the pollers' receives contended for. A reset clears the object in place
+        # (the same SQS backend), and a restore starts a new runtime, so this stays true.
+        if self._sqs is None:
+            self._sqs = sqs_backends[self.account_id][self.region_name]
+        return self._sqs
 
     def queue_of(self, arn: str) -> Queue | None:
         for queue in list(self.sqs_backend().queues.values()):

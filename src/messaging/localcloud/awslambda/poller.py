@@ -242,7 +242,7 @@ class MappingPoller:
                 sqs.receive_message(
                     queue.name,
                     count,
-                    wait_seconds_timeout=wait,  # type: ignore[arg-type]  # float is fine
+                    wait_seconds_timeout=wait,  # type: ignore[arg-type]  # ours keeps a float wait
                     visibility_timeout=int(queue.visibility_timeout),  # type: ignore[attr-defined]
                     message_attribute_names=["All"],
                 )

@@ -38,6 +38,7 @@ from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
 
 from messaging.localcloud.seams import moto_urls, use_backend
+from messaging.localcloud.sqs.store import arriving_together
 
 __all__ = ["NOTIFICATION_RING", "LocalSNSBackend", "envelope", "install"]
 
@@ -108,6 +109,13 @@ class LocalSNSBackend(moto_sns.SNSBackend):
         if name == "RawMessageDelivery":
             value = is_true(value)
         super().set_subscription_attributes(arn, name, value)
+
+    def publish_batch(
+        self, topic_arn: str, publish_batch_request_entries: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+        # A batch's messages land in each subscribed queue together (see the store).
+        with arriving_together():
+            return super().publish_batch(topic_arn, publish_batch_request_entries)
 
     def publish(
         self,

@@ -72,7 +72,7 @@ from moto.sqs.models import MAXIMUM_MESSAGE_DELAY, Message, Queue, SQSBackend
 
 from messaging.localcloud.seams import use_backend
 from messaging.localcloud.sqs.move_tasks import MoveTasks, dead_letter_source
-from messaging.localcloud.sqs.store import Clock, MessageStore
+from messaging.localcloud.sqs.store import Clock, MessageStore, arriving_together
 
 __all__ = ["FastQueue", "FastSQSBackend", "install", "uninstall"]
 
@@ -243,6 +243,13 @@ class FastSQSBackend(MoveTasks, SQSBackend):
         queue.add_message(message)
         return message
 
+    def send_message_batch(
+        self, queue_name: str, entries: dict[str, dict[str, Any]]
+    ) -> tuple[list[Message], list[dict[str, Any]]]:
+        # A batch's messages wake a parked receiver once, together (see the store).
+        with arriving_together():
+            return super().send_message_batch(queue_name, entries)
+
     def create_queue(self, name: str, tags: dict[str, str] | None = None, **kwargs: Any) -> Queue:
         if name in self.queues or _wants_fifo(kwargs):
             return super().create_queue(name, tags, **kwargs)  # compare/create as moto does
@@ -259,16 +266,22 @@ class FastSQSBackend(MoveTasks, SQSBackend):
         self,
         queue_name: str,
         count: int,
-        wait_seconds_timeout: int,
+        wait_seconds_timeout: float,
         visibility_timeout: int,
         message_attribute_names: list[str] | None = None,
     ) -> list[Message]:
         queue = self.get_queue(queue_name)
         if not isinstance(queue, FastQueue):
             return super().receive_message(
-                queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
+                queue_name,
+                count,
+                int(wait_seconds_timeout),
+                visibility_timeout,
+                message_attribute_names,
             )
-        deadline = queue.clock() + int(wait_seconds_timeout or 0)
+        # A float wait is kept: the Lambda pollers wait out the rest of a batching window
+        # (0.37 s), which int() would make 0 and a busy loop.
+        deadline = queue.clock() + float(wait_seconds_timeout or 0)
         policy = queue.redrive_policy if queue.dead_letter_queue is not None else None
         max_receive = int(policy["maxReceiveCount"]) if policy else None
         while True:

@@ -37,7 +37,8 @@ import secrets
 import struct
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -47,7 +48,7 @@ from moto.sqs.models import Message, _filter_message_attributes
 
 from messaging.localcloud.state.gate import gate
 
-__all__ = ["Clock", "Counts", "MessageStore", "Received"]
+__all__ = ["Clock", "Counts", "MessageStore", "Received", "arriving_together"]
 
 Clock = Callable[[], float]
 
@@ -55,6 +56,34 @@ READY, INFLIGHT, DELAYED = 0, 1, 2
 _HANDLE = struct.Struct(">QI")  # seq, receive number
 _MAC_BYTES = 16
 _SLACK = 64  # garbage tolerated before a structure is rebuilt
+
+
+_held = threading.local()  # the stores a request put into, while it holds their wake-ups
+
+
+@contextmanager
+def arriving_together() -> Iterator[None]:
+    """Messages this thread puts inside the block wake waiting receivers once, at its end.
+
+    One request that delivers several messages (an SNS PublishBatch fanned out to its
+    queues) then lands them together: a receiver parked in a long poll wakes to all of
+    them, not to the first one only, which made receives of 1 or 2 messages and so more
+    requests per message. SQS does not say in what order or at what instants a batch's
+    messages become receivable; this is one of the schedules it allows. Messages are
+    receivable at once, by a receiver that is not parked. Nested blocks join the outer.
+    """
+    if getattr(_held, "stores", None) is not None:
+        yield
+        return
+    stores: set[MessageStore] = set()
+    _held.stores = stores
+    try:
+        yield
+    finally:
+        _held.stores = None
+        for store in stores:
+            with store.cond:
+                store.cond.notify_all()
 
 
 class Counts(NamedTuple):
@@ -125,7 +154,11 @@ class MessageStore:
                 heapq.heappush(self._delayed, (now + delay, seq, entry.gen))
             else:
                 self._make_ready(entry)
-            self.cond.notify_all()
+            held: set[MessageStore] | None = getattr(_held, "stores", None)
+            if held is None:
+                self.cond.notify_all()
+            else:
+                held.add(self)
 
     def receive(
         self,

@@ -27,6 +27,7 @@ from moto.sqs.exceptions import (
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 
 from messaging.localcloud.sqs.backend import FastQueue, FastSQSBackend, install, uninstall
+from messaging.localcloud.sqs.store import arriving_together
 from tests.support import FakeClock
 
 REGION = "us-east-1"
@@ -249,6 +250,42 @@ def test_long_poll_wakes_on_send(backend: FastSQSBackend) -> None:
     assert not waiter.done.is_set()
     backend.send_message("q", "wake up")
     assert [m.body for m in waiter.join()] == ["wake up"]
+
+
+def test_a_batch_sent_together_wakes_a_parked_long_poll_to_all_of_it(
+    backend: FastSQSBackend,
+) -> None:
+    queue = fast_queue(backend, "q")
+    waiter = Waiter(lambda: receive(backend, "q", wait=20))
+    parked(queue)
+    entries = {
+        str(n): {"Id": str(n), "MessageBody": f"m{n}", "MessageAttributes": {}, "DelaySeconds": 0}
+        for n in range(10)
+    }
+    backend.send_message_batch("q", entries)
+    assert sorted(m.body for m in waiter.join()) == sorted(f"m{n}" for n in range(10))
+
+
+def test_inside_arriving_together_a_put_wakes_no_one_until_the_block_ends(
+    backend: FastSQSBackend,
+) -> None:
+    queue = fast_queue(backend, "q")
+    waiter = Waiter(lambda: receive(backend, "q", wait=20))
+    parked(queue)
+    with arriving_together():
+        backend.send_message("q", "first")
+        parked(queue)  # still waiting: the first message did not wake it
+        backend.send_message("q", "second")
+    assert sorted(m.body for m in waiter.join()) == ["first", "second"]
+
+
+def test_a_long_poll_waits_a_fraction_of_a_second(backend: FastSQSBackend) -> None:
+    """The Lambda pollers wait out the rest of a batching window: 0.3 s must not be 0."""
+    backend.clock = time.time
+    fast_queue(backend, "q")
+    started = time.monotonic()
+    assert backend.receive_message("q", 10, 0.3, 30) == []
+    assert time.monotonic() - started >= 0.25  # int(0.3) == 0 returned at once
 
 
 def test_long_poll_plans_its_wait_to_the_visibility_expiry(
