@@ -29,6 +29,7 @@ import base64
 import binascii
 import json
 import re
+import weakref
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -174,6 +175,38 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+class _Members:
+    """A structure's members by their name on the wire, worked out once per shape.
+
+    A document names few of a shape's members (an AttributeValue one of ten), so the
+    walk visits the members present and then the required ones, not every member.
+    """
+
+    __slots__ = ("by_wire", "required")
+
+    def __init__(self, shape: StructureShape) -> None:
+        # wire name -> (the member's shape, its name in a validation message)
+        self.by_wire: dict[str, tuple[Shape, str]] = {}
+        self.required: list[tuple[str, str]] = []  # (wire name, name in a message)
+        for name, member in shape.members.items():
+            wire = member.serialization.get("name", name)
+            self.by_wire[wire] = (member, _camel(name))
+            if name in shape.required_members:
+                self.required.append((wire, _camel(name)))
+
+
+# botocore keeps one Shape object per shape of a loaded model; weak keys, so a model
+# that `route.service_model`'s cache lets go takes its entries with it.
+_MEMBERS: weakref.WeakKeyDictionary[StructureShape, _Members] = weakref.WeakKeyDictionary()
+
+
+def _members(shape: StructureShape) -> _Members:
+    found = _MEMBERS.get(shape)
+    if found is None:
+        found = _MEMBERS[shape] = _Members(shape)
+    return found
+
+
 class _Validator:
     """One walk of a JSON document against a botocore input shape."""
 
@@ -264,13 +297,14 @@ class _Validator:
             return
         if shape.is_document_type:
             return
-        for name, member in shape.members.items():
-            member_path = f"{path}.{_camel(name)}" if path else _camel(name)
-            item = value.get(member.serialization.get("name", name))
-            if item is not None:
-                self.value(member, item, member_path)
-            elif name in shape.required_members:
+        members = _members(shape)
+        for wire, item in value.items():
+            known = members.by_wire.get(wire)
+            if known is not None and item is not None:
+                self.value(known[0], item, f"{path}.{known[1]}" if path else known[1])
+        for wire, name in members.required:
+            if value.get(wire) is None:
                 self.violations.append(
-                    f"Value null at '{member_path}' failed to satisfy constraint: "
-                    "Member must not be null"
+                    f"Value null at '{f'{path}.{name}' if path else name}' failed to satisfy "
+                    "constraint: Member must not be null"
                 )
