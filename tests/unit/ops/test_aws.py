@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from botocore.exceptions import EndpointConnectionError, ParamValidationError
 
@@ -39,3 +41,18 @@ def test_a_call_makes_max_attempts_in_all_and_each_is_counted() -> None:
     with pytest.raises(EndpointConnectionError):
         aws.sqs().list_queues()
     assert aws.requests.snapshot() == {"sqs:ListQueues": MAX_ATTEMPTS}
+
+
+def test_a_client_is_made_once_per_service_and_shared_across_threads() -> None:
+    aws = session()
+    made: list[object] = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(pool.map(lambda _: aws.sqs(), range(32)))
+    assert all(client is made[0] for client in made)
+    assert aws.dynamodb() is aws.dynamodb()
+    assert aws.dynamodb() is not aws.client("dynamodb")  # validation differs: its own client
+    with pytest.raises(EndpointConnectionError):
+        aws.sqs().list_queues()
+    with pytest.raises(EndpointConnectionError):
+        aws.sqs().list_queues()
+    assert aws.requests.snapshot() == {"sqs:ListQueues": 2}  # the shared client is counted
