@@ -58,31 +58,38 @@ _MAC_BYTES = 16
 _SLACK = 64  # garbage tolerated before a structure is rebuilt
 
 
-_held = threading.local()  # the stores a request put into, while it holds their wake-ups
+# Per thread, while a request delivers a batch: the puts it made, per store, not yet done.
+_held = threading.local()
+_Put = tuple[Message, float, float | None]  # message, delay, enqueued_at
 
 
 @contextmanager
 def arriving_together() -> Iterator[None]:
-    """Messages this thread puts inside the block wake waiting receivers once, at its end.
+    """Messages this thread puts inside the block land in each queue together, at its end.
 
     One request that delivers several messages (an SNS PublishBatch fanned out to its
-    queues) then lands them together: a receiver parked in a long poll wakes to all of
-    them, not to the first one only, which made receives of 1 or 2 messages and so more
-    requests per message. SQS does not say in what order or at what instants a batch's
-    messages become receivable; this is one of the schedules it allows. Messages are
-    receivable at once, by a receiver that is not parked. Nested blocks join the outer.
+    queues, a SendMessageBatch) then lands them at once, under one lock, with one
+    wake-up: a receiver, parked or not, sees all of a batch or none of it, instead of
+    taking the first one or two and coming back for the rest (more requests per
+    message). The block ends before the request answers, so every message is stored
+    when the sender learns it was sent; SQS does not say at what instants a batch's
+    messages become receivable, and this is one of the schedules it allows. The puts
+    are done even if the block fails midway: what was sent is never lost. Nested
+    blocks join the outer one.
     """
-    if getattr(_held, "stores", None) is not None:
+    if getattr(_held, "puts", None) is not None:
         yield
         return
-    stores: set[MessageStore] = set()
-    _held.stores = stores
+    puts: dict[MessageStore, list[_Put]] = {}
+    _held.puts = puts
     try:
         yield
     finally:
-        _held.stores = None
-        for store in stores:
+        _held.puts = None
+        for store, pending in puts.items():
             with store.cond:
+                for message, delay, enqueued_at in pending:
+                    store._put(message, delay, enqueued_at)  # noqa: SLF001 - same module
                 store.cond.notify_all()
 
 
@@ -141,24 +148,30 @@ class MessageStore:
     # -- public operations (each takes the lock) -------------------------------------
 
     def put(self, message: Message, delay: float = 0, enqueued_at: float | None = None) -> None:
-        """Enqueue; `enqueued_at` keeps a dead-lettered message's original retention clock."""
+        """Enqueue; `enqueued_at` keeps a dead-lettered message's original retention clock.
+
+        Inside `arriving_together`, the put is done when the block ends."""
+        held: dict[MessageStore, list[_Put]] | None = getattr(_held, "puts", None)
+        if held is not None:
+            held.setdefault(self, []).append((message, delay, enqueued_at))
+            return
         with self.cond:
-            now = self._clock()
-            seq = self._next_seq
-            self._next_seq += 1
-            entry = _Entry(seq, message, now if enqueued_at is None else enqueued_at, DELAYED)
-            self._entries[seq] = entry
-            heapq.heappush(self._by_age, (entry.enqueued_at, seq))
-            if delay > 0:
-                self._counts[DELAYED] += 1
-                heapq.heappush(self._delayed, (now + delay, seq, entry.gen))
-            else:
-                self._make_ready(entry)
-            held: set[MessageStore] | None = getattr(_held, "stores", None)
-            if held is None:
-                self.cond.notify_all()
-            else:
-                held.add(self)
+            self._put(message, delay, enqueued_at)
+            self.cond.notify_all()
+
+    def _put(self, message: Message, delay: float, enqueued_at: float | None) -> None:
+        """The put itself; the caller holds the lock and wakes the waiters."""
+        now = self._clock()
+        seq = self._next_seq
+        self._next_seq += 1
+        entry = _Entry(seq, message, now if enqueued_at is None else enqueued_at, DELAYED)
+        self._entries[seq] = entry
+        heapq.heappush(self._by_age, (entry.enqueued_at, seq))
+        if delay > 0:
+            self._counts[DELAYED] += 1
+            heapq.heappush(self._delayed, (now + delay, seq, entry.gen))
+        else:
+            self._make_ready(entry)
 
     def receive(
         self,

@@ -279,6 +279,32 @@ def test_inside_arriving_together_a_put_wakes_no_one_until_the_block_ends(
     assert sorted(m.body for m in waiter.join()) == ["first", "second"]
 
 
+def test_inside_arriving_together_no_receive_sees_part_of_the_batch(
+    backend: FastSQSBackend,
+) -> None:
+    fast_queue(backend, "q")
+    with arriving_together():
+        backend.send_message("q", "first")
+        assert receive(backend, "q") == []  # not parked, and still nothing half-landed
+        backend.send_message("q", "second")
+    assert sorted(m.body for m in receive(backend, "q")) == ["first", "second"]
+
+
+def test_what_was_sent_before_a_failure_inside_arriving_together_is_kept(
+    backend: FastSQSBackend,
+) -> None:
+    fast_queue(backend, "q")
+
+    def batch_failing_midway() -> None:
+        with arriving_together():
+            backend.send_message("q", "sent")
+            raise RuntimeError("the rest of the batch failed")
+
+    with pytest.raises(RuntimeError):
+        batch_failing_midway()
+    assert [m.body for m in receive(backend, "q")] == ["sent"]
+
+
 def test_a_long_poll_waits_a_fraction_of_a_second(backend: FastSQSBackend) -> None:
     """The Lambda pollers wait out the rest of a batching window: 0.3 s must not be 0."""
     backend.clock = time.time
