@@ -97,7 +97,7 @@ def test_the_functions_get_the_uploaded_code_their_config_and_their_mappings(
     orders = ours[f"{name_prefix}api-orders-created-consumer"]
     assert orders["FunctionArn"].endswith(f":{name_prefix}orders-service")
     assert orders["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert orders["BatchSize"] == 25
+    assert orders["BatchSize"] == 50
     assert orders["MaximumBatchingWindowInSeconds"] == 1
     assert orders["ScalingConfig"] == {"MaximumConcurrency": 5}
     assert f"{name_prefix}api-payment-created-consumer" in ours

@@ -43,7 +43,7 @@ def test_infra_yaml_declares_the_contract_parameters() -> None:
         "ArtifactKey": "",
         "FunctionTimeoutSeconds": 5,
         "FunctionMemoryMB": 256,
-        "BatchSize": 25,
+        "BatchSize": 50,
         "MaximumBatchingWindowInSeconds": 1,
         "MaximumConcurrency": 5,
         "FunctionLogRetentionDays": 30,
