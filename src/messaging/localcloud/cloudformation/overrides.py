@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.kms.models import kms_backends
 from moto.s3.exceptions import BucketNotEmpty
 from moto.s3.models import FakeBucket, s3_backends
 from moto.utilities.utils import get_partition
@@ -241,17 +242,40 @@ def _table_sse(
     """CloudFormation's SSESpecification in the API's shape, which moto's Table reads.
 
     moto passed the template's `SSEEnabled` where it reads the API's `Enabled`, so
-    DescribeTable had no SSEDescription. A key id becomes the key's ARN, as
-    DescribeTable reports `KMSMasterKeyArn`; with no key, moto uses aws/dynamodb.
+    DescribeTable had no SSEDescription. The key becomes the key's ARN, as DescribeTable
+    reports `KMSMasterKeyArn`; with no key, moto uses aws/dynamodb.
     """
     if not specification or str(specification.get("SSEEnabled")).lower() != "true":
         return None
     converted: dict[str, Any] = {"Enabled": True, "SSEType": specification.get("SSEType", "KMS")}
     key = specification.get("KMSMasterKeyId")
     if key:
-        is_arn = str(key).startswith("arn:")
-        partition = get_partition(region)
-        converted["KMSMasterKeyId"] = (
-            key if is_arn else f"arn:{partition}:kms:{region}:{account_id}:key/{key}"
-        )
+        converted["KMSMasterKeyId"] = _key_arn(str(key), account_id, region)
     return converted
+
+
+def _key_arn(key: str, account_id: str, region: str) -> str:
+    """The ARN of the KMS key `key` names: a key id or ARN, an alias name or alias ARN.
+
+    DescribeTable reports the key's ARN whichever way the template named it, so an alias
+    is resolved to its key (`alias/x` once became `...:key/alias/x`). An alias that
+    names no key fails the table, with the reason, rather than reporting a key that
+    does not exist.
+    """
+    is_alias = key.startswith("alias/") or ":alias/" in key
+    if not is_alias:
+        if key.startswith("arn:"):
+            return key
+        return f"arn:{get_partition(region)}:kms:{region}:{account_id}:key/{key}"
+    kms = kms_backends[account_id][region]
+    found = kms.get_key_id_from_alias(kms.get_alias_name(key))
+    if found is None or found not in kms.keys:
+        raise KeyAliasNotFoundError(key)
+    return str(kms.keys[found].arn)
+
+
+class KeyAliasNotFoundError(ValueError):
+    """SSESpecification names a KMS alias that points to no key."""
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(f"KMSMasterKeyId {alias}: the alias does not exist or names no key")

@@ -137,3 +137,42 @@ def test_a_deleted_key_waits_its_pending_window(cfn: CloudFormationClient, clien
     assert metadata["KeyState"] == "PendingDeletion"
     days = (metadata["DeletionDate"] - metadata["CreationDate"]).days
     assert days in (6, 7)  # the deletion date is 7 days after deletion, which is now
+
+
+def encrypted_table(key: str) -> str:
+    return f"""
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: sealed
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{{AttributeName: id, AttributeType: S}}]
+      KeySchema: [{{AttributeName: id, KeyType: HASH}}]
+      SSESpecification: {{SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: {key}}}
+"""
+
+
+@pytest.mark.parametrize("by_arn", [False, True])
+def test_a_tables_key_named_by_alias_is_described_by_the_keys_arn(
+    cfn: CloudFormationClient, client: Any, by_arn: bool
+) -> None:
+    kms = client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/tables", TargetKeyId=key["KeyId"])
+    alias = "alias/tables"
+    if by_arn:
+        alias = key["Arn"].replace(f":key/{key['KeyId']}", ":alias/tables")
+    assert apply(cfn, "sealed", encrypted_table(alias)) == "CREATE_COMPLETE"
+    described = client("dynamodb").describe_table(TableName="sealed")["Table"]
+    assert described["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"]
+
+
+def test_an_alias_that_names_no_key_fails_the_table_with_the_reason(
+    cfn: CloudFormationClient,
+) -> None:
+    assert apply(cfn, "unsealed", encrypted_table("alias/missing")) == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="unsealed")["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Table"]
+    assert "alias/missing" in failed[0]["ResourceStatusReason"]
