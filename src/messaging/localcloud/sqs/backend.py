@@ -57,6 +57,7 @@ Docker for them). moto's record of every `Message` it built is a bounded ring
 from __future__ import annotations
 
 import logging
+import math
 import re
 import string
 import time
@@ -272,10 +273,10 @@ class FastSQSBackend(MoveTasks, SQSBackend):
     ) -> list[Message]:
         queue = self.get_queue(queue_name)
         if not isinstance(queue, FastQueue):
-            return super().receive_message(
-                queue_name,
+            return super().receive_message(  # moto's FIFO queues wait in whole seconds:
+                queue_name,  # rounded up, so a fraction never becomes a busy 0
                 count,
-                int(wait_seconds_timeout),
+                math.ceil(wait_seconds_timeout),
                 visibility_timeout,
                 message_attribute_names,
             )
