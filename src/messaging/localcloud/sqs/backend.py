@@ -247,7 +247,7 @@ class FastSQSBackend(MoveTasks, SQSBackend):
     def send_message_batch(
         self, queue_name: str, entries: dict[str, dict[str, Any]]
     ) -> tuple[list[Message], list[dict[str, Any]]]:
-        # A batch's messages wake a parked receiver once, together (see the store).
+        # A batch's messages land in the queue together, at the end (see the store).
         with arriving_together():
             return super().send_message_batch(queue_name, entries)
 
