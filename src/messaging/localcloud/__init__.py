@@ -17,6 +17,7 @@ in its docstring:
 - `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes;
 - `query_parser`: moto's query-protocol parsers (query, EC2), linear instead of quadratic;
+- `json_parser`: moto's JSON-protocol parser, over the members present, on a body decoded once;
 - `server`, `transport`: the HTTP server and its budgets (body size, connections,
   threads); in front of moto, `guard` (only the user's own clients), `precheck`
   (AWS's syntax checks and limits: `route`, `wire`, `limits`), `admin` (reset and
@@ -37,7 +38,12 @@ __all__ = ["install"]
 def install() -> None:
     """Install every plug-in into moto. Idempotent; call before the first request."""
     # Imported on call: the plug-in modules import this package's submodules.
-    from messaging.localcloud import awslambda, query_parser, request_path  # noqa: PLC0415
+    from messaging.localcloud import (  # noqa: PLC0415
+        awslambda,
+        json_parser,
+        query_parser,
+        request_path,
+    )
     from messaging.localcloud.cloudformation import resources, stacks  # noqa: PLC0415
     from messaging.localcloud.dynamodb import requests, transactions  # noqa: PLC0415
     from messaging.localcloud.firehose import backend as firehose  # noqa: PLC0415
@@ -47,6 +53,7 @@ def install() -> None:
 
     request_path.install()
     query_parser.install()
+    json_parser.install()
     sqs.install()
     transactions.install()
     requests.install()

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from messaging.localcloud import limits, wire
+from messaging.localcloud import json_parser, limits, wire
 from messaging.localcloud.aws_errors import RefusalError, answer
 from messaging.localcloud.route import Route, route_of
 
@@ -45,6 +45,8 @@ def check(route: Route, environ: dict[str, Any]) -> None:
     elif route.protocol == "json":
         wire.check_json(route)
         limits.check_entries(route)
+        if route.document is not None:  # decoded once: moto's parser takes it over
+            json_parser.hand_over(route.body, route.document)
 
 
 class RequestChecks:

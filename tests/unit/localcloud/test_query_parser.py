@@ -100,11 +100,12 @@ def test_the_ec2_parser_is_linear_too_with_the_same_answers() -> None:
 
 
 def test_install_replaces_the_query_entries_only_and_uninstall_restores_them() -> None:
+    json_entry = moto_parse.PROTOCOL_PARSERS["json"]  # json_parser's, or moto's
     try:
         query_parser.install()
         assert moto_parse.PROTOCOL_PARSERS["query"] is LinearQueryParser
         assert moto_parse.PROTOCOL_PARSERS["ec2"] is LinearEC2QueryParser
-        assert moto_parse.PROTOCOL_PARSERS["json"] is moto_parse.JSONParser
+        assert moto_parse.PROTOCOL_PARSERS["json"] is json_entry
         query_parser.uninstall()
         assert moto_parse.PROTOCOL_PARSERS["query"] is moto_parse.QueryParser
         assert moto_parse.PROTOCOL_PARSERS["ec2"] is moto_parse.EC2QueryParser
