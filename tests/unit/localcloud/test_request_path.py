@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+from unittest.mock import patch
 
 import pytest
 from moto.core import responses as moto_responses
 from moto.core import utils as moto_utils
+from moto.core.base_backend import BackendDict
 from moto.moto_server.werkzeug_app import create_backend_app
+from moto.sqs.models import sqs_backends
 from moto.sqs.responses import SQSResponse
 from werkzeug.test import Client
 
@@ -82,3 +86,52 @@ def test_a_request_with_no_action_is_404_as_with_moto() -> None:
     snake_case = getattr(moto_responses, "camelcase_to_underscores")  # noqa: B009
     assert snake_case(None) is None
     assert snake_case("") == ""
+
+
+def lookups_under_moto_s_lock(backends: BackendDict[Any], account: str, times: int) -> int:
+    """How many of `times` lookups of `account` went through moto's locked path."""
+    locked = 0
+    original = BackendDict._create_account_specific_backend
+
+    def counting(self: BackendDict[Any], account_id: str) -> None:
+        nonlocal locked
+        locked += 1
+        original(self, account_id)
+
+    with patch.object(BackendDict, "_create_account_specific_backend", counting):
+        for _ in range(times):
+            backends[account]
+    return locked
+
+
+def test_a_settled_backend_lookup_skips_moto_s_lock_until_a_reset() -> None:
+    request_path.install()
+    account = "123456789012"
+    BackendDict.reset()
+    assert lookups_under_moto_s_lock(sqs_backends, account, 5) == 1  # the first registers
+    assert sqs_backends in BackendDict._instances  # type: ignore[misc]
+    queue = sqs_backends[account]["us-east-1"].create_queue("settled")
+    assert sqs_backends[account]["us-east-1"].get_queue("settled") is queue
+    BackendDict.reset()  # clears every backend and the registry: moto's path again
+    assert sqs_backends not in BackendDict._instances  # type: ignore[misc]
+    assert lookups_under_moto_s_lock(sqs_backends, account, 3) == 1
+    assert sqs_backends in BackendDict._instances  # type: ignore[misc]
+    assert "settled" not in sqs_backends[account]["us-east-1"].queues
+
+
+def test_an_account_removed_from_a_backend_is_looked_up_by_moto_again() -> None:
+    request_path.install()
+    account = "210987654321"
+    sqs_backends[account]
+    del sqs_backends[account]
+    assert lookups_under_moto_s_lock(sqs_backends, account, 2) == 1
+    assert account in sqs_backends
+
+
+def test_uninstall_restores_moto_s_lookup_and_reset() -> None:
+    request_path.uninstall()
+    try:
+        assert BackendDict.__getitem__ is request_path._MOTO_LOOKUP
+        assert lookups_under_moto_s_lock(sqs_backends, "123456789012", 3) == 3
+    finally:
+        request_path.install()
