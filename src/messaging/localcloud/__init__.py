@@ -18,6 +18,7 @@ in its docstring:
 - `request_path`: moto's per-request dispatch, minus work whose answer never changes;
 - `query_parser`: moto's query-protocol parsers (query, EC2), linear instead of quadratic;
 - `json_parser`: moto's JSON-protocol parser, over the members present, on a body decoded once;
+- `form_body`: a query-protocol form body decoded once, by the precheck, not again by werkzeug;
 - `server`, `transport`: the HTTP server and its budgets (body size, connections,
   threads); in front of moto, `guard` (only the user's own clients), `precheck`
   (AWS's syntax checks and limits: `route`, `wire`, `limits`), `admin` (reset and

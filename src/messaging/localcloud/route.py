@@ -68,7 +68,8 @@ class Route:
     form_text: bytes = b""
     # Filled by the checks that parse the request (JSON document, decoded query pairs).
     document: Any = None
-    params: list[tuple[str, str]] | None = None
+    params: list[tuple[str, str]] | None = None  # the query string's, then the form's
+    form_params: list[tuple[str, str]] | None = None  # the form body's alone
 
     @property
     def json_version(self) -> str:

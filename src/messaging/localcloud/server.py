@@ -17,7 +17,8 @@ Every request passes, outermost first: `instance` (every response names the inst
 reset run alone), `longpoll` (the long-poll budget), `faults` (injected latency and
 failures, when asked for), `failsafe` (exceptions from moto, classified), the state
 gate (a snapshot sees no half-done request), then moto. Refused requests never reach
-fault injection.
+fault injection. What the precheck decoded, moto does not decode again (`form_body`,
+`json_parser`).
 
 State lives in memory unless a state directory is given (`state.persistence`): then it is
 restored on start, saved periodically and saved once more on stop, after the Firehose
@@ -53,6 +54,7 @@ from messaging.localcloud.awslambda import functions
 from messaging.localcloud.failsafe import Failsafe
 from messaging.localcloud.faults import FaultInjector, FaultPlan
 from messaging.localcloud.firehose.backend import BufferFlusher, FlushReport, timing
+from messaging.localcloud.form_body import DecodedOnceRequest
 from messaging.localcloud.guard import GuardPolicy, OriginGuard
 from messaging.localcloud.instance import InstanceHeader, new_instance_id
 from messaging.localcloud.longpoll import LongPollGate
@@ -98,6 +100,13 @@ def is_loopback(host: str) -> bool:
 
 class LocalCloudNotReadyError(MessagingError):
     """The server answers, but its health report says a service is not ready."""
+
+
+def backend_app(service: Any) -> Any:
+    """moto's Flask app for `service`, its form bodies decoded once (`form_body`)."""
+    app = create_backend_app(service)
+    app.request_class = DecodedOnceRequest
+    return app
 
 
 class _Dispatcher(DomainDispatcherApplication):
@@ -211,7 +220,7 @@ class LocalCloud:
 
     def _application(self) -> Any:
         """moto's app inside our layers (see the module docstring for the order)."""
-        self.failsafe = Failsafe(GateMiddleware(_Dispatcher(create_backend_app)))
+        self.failsafe = Failsafe(GateMiddleware(_Dispatcher(backend_app)))
         app: Any = self.failsafe
         if self._plan is not None and self._plan.active:
             app = self.faults = FaultInjector(app, self._plan)

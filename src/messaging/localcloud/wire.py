@@ -97,7 +97,8 @@ def decoded_pairs(text: bytes) -> list[tuple[str, str]]:
 
 def check_query(route: Route) -> None:
     """The query string and form body decode, and name an action the service has."""
-    pairs = decoded_pairs(route.query_text) + decoded_pairs(route.form_text)
+    route.form_params = decoded_pairs(route.form_text)
+    pairs = decoded_pairs(route.query_text) + route.form_params
     route.params = pairs
     if route.model is None:
         return
