@@ -11,7 +11,13 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
-from messaging.localcloud.dynamodb.requests import ITEM_SIZE_LIMIT, SizedItem, ValidatedCondition
+from messaging.localcloud.dynamodb.requests import (
+    ITEM_SIZE_LIMIT,
+    SizedItem,
+    ValidatedCondition,
+    _dynamo,
+    _size,
+)
 from messaging.localcloud.dynamodb.transactions import LocalDynamoDBBackend
 
 KEY = DynamoType({"S": "k"})
@@ -31,12 +37,28 @@ def sized_outcome(attrs: dict[str, Any]) -> dict[str, Any] | type[Exception]:
         return ItemSizeTooLarge
 
 
-attribute_values = st.one_of(
+scalar_values = st.one_of(
     st.text(max_size=30).map(lambda s: {"S": s}),
     st.integers().map(lambda n: {"N": str(n)}),
-    st.dictionaries(
-        st.text(min_size=1, max_size=5), st.text(max_size=10).map(lambda s: {"S": s}), max_size=3
-    ).map(lambda m: {"M": m}),
+    st.decimals(allow_nan=False, allow_infinity=False).map(lambda n: {"N": str(n)}),
+    st.binary(max_size=10).map(lambda b: {"B": b}),
+    st.lists(st.text(max_size=5), min_size=1, max_size=3, unique=True).map(lambda s: {"SS": s}),
+    st.lists(st.integers(), min_size=1, max_size=3, unique=True).map(
+        lambda n: {"NS": [str(i) for i in n]}
+    ),
+    st.lists(st.binary(max_size=4), min_size=1, max_size=3, unique=True).map(lambda b: {"BS": b}),
+    st.booleans().map(lambda b: {"BOOL": b}),
+    st.just({"NULL": True}),
+)
+attribute_values = st.recursive(
+    scalar_values,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda items: {"L": items}),
+        st.dictionaries(st.text(min_size=1, max_size=5), inner, max_size=3).map(
+            lambda members: {"M": members}
+        ),
+    ),
+    max_leaves=12,
 )
 
 
@@ -44,6 +66,23 @@ attribute_values = st.one_of(
 @given(st.dictionaries(st.text(min_size=1, max_size=10), attribute_values, max_size=8))
 def test_any_item_is_built_as_moto_builds_it(attrs: dict[str, Any]) -> None:
     assert sized_outcome(attrs) == moto_outcome(attrs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(attribute_values)
+def test_each_value_is_moto_s_object_of_moto_s_size(value: dict[str, Any]) -> None:
+    built, theirs = _dynamo(value), DynamoType(value)
+    assert type(built) is DynamoType
+    assert repr(built) == repr(theirs)  # type and value, nested DynamoTypes included
+    assert _size(built) == theirs.size()
+    assert repr(_dynamo(theirs)) == repr(theirs)  # a DynamoType is copied, as moto does
+
+
+def test_an_empty_value_fails_as_moto_fails() -> None:
+    with pytest.raises(IndexError):
+        DynamoType({})
+    with pytest.raises(IndexError):
+        _dynamo({})
 
 
 @pytest.mark.parametrize("padding", [-1, 0, 1])
