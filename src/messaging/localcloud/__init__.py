@@ -19,6 +19,7 @@ in its docstring:
 - `query_parser`: moto's query-protocol parsers (query, EC2), linear instead of quadratic;
 - `json_parser`: moto's JSON-protocol parser, over the members present, on a body decoded once;
 - `form_body`: a query-protocol form body decoded once, by the precheck, not again by werkzeug;
+- `value_picker`: moto's response serialiser, each member's key spellings worked out once;
 - `server`, `transport`: the HTTP server and its budgets (body size, connections,
   threads); in front of moto, `guard` (only the user's own clients), `precheck`
   (AWS's syntax checks and limits: `route`, `wire`, `limits`), `admin` (reset and
@@ -44,6 +45,7 @@ def install() -> None:
         json_parser,
         query_parser,
         request_path,
+        value_picker,
     )
     from messaging.localcloud.cloudformation import resources, stacks  # noqa: PLC0415
     from messaging.localcloud.dynamodb import requests, transactions  # noqa: PLC0415
@@ -55,6 +57,7 @@ def install() -> None:
     request_path.install()
     query_parser.install()
     json_parser.install()
+    value_picker.install()
     sqs.install()
     transactions.install()
     requests.install()

@@ -1,0 +1,109 @@
+"""moto's value picker with cached key spellings: the same responses, byte for byte."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from botocore import xform_name
+from botocore.model import Shape
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto.core import responses as moto_responses
+from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+from moto.core.utils import get_service_model
+
+from messaging.localcloud import value_picker
+from messaging.localcloud.value_picker import CachedKeysPicker
+
+OPERATIONS = [
+    ("dynamodb", "BatchExecuteStatement", "json"),
+    ("dynamodb", "DescribeTable", "json"),
+    ("sqs", "ReceiveMessage", "json"),
+    ("sns", "PublishBatch", "query"),
+    ("sns", "ListSubscriptionsByTopic", "query"),
+    ("firehose", "PutRecordBatch", "json"),
+]
+
+_SCALARS: dict[str, st.SearchStrategy[Any]] = {
+    "string": st.text(max_size=6),
+    "boolean": st.booleans(),
+    "integer": st.integers(-1000, 1000),
+    "long": st.integers(-(2**40), 2**40),
+    "float": st.floats(allow_nan=False, allow_infinity=False, width=32),
+    "double": st.floats(allow_nan=False, allow_infinity=False),
+    "blob": st.binary(max_size=6),
+    "timestamp": st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+}
+
+
+def results(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
+    """A result as moto's backends hand them over: dicts keyed by member name or snake_case."""
+    if shape.type_name == "structure":
+        if depth > 3:
+            return st.just({})
+        members = {
+            name: st.tuples(st.sampled_from([name, xform_name(name)]), results(member, depth + 1))
+            for name, member in shape.members.items()  # type: ignore[attr-defined]
+        }
+        return st.fixed_dictionaries({}, optional=members).map(lambda chosen: dict(chosen.values()))
+    nested: Any = shape
+    if shape.type_name == "list":
+        return (
+            st.lists(results(nested.member, depth + 1), max_size=2) if depth <= 3 else st.just([])
+        )
+    if shape.type_name == "map":
+        if depth > 3:
+            return st.just({})
+        values = results(nested.value, depth + 1)
+        return st.dictionaries(st.text(min_size=1, max_size=4), values, max_size=2)
+    return _SCALARS[shape.type_name]
+
+
+def serialized(picker: type, service: str, operation: str, protocol: str, result: Any) -> Any:
+    model = get_service_model(service).operation_model(operation)
+    serializer = get_serializer_class(service, protocol)(model, value_picker=picker())
+    return serializer.serialize(result)["body"]
+
+
+@pytest.mark.parametrize(("service", "operation", "protocol"), OPERATIONS)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_response_is_moto_s_to_the_byte(
+    service: str, operation: str, protocol: str, data: st.DataObject
+) -> None:
+    shape = get_service_model(service).operation_model(operation).output_shape
+    result = data.draw(results(shape))
+    theirs = serialized(XFormedAttributePicker, service, operation, protocol, result)
+    first = serialized(CachedKeysPicker, service, operation, protocol, result)
+    again = serialized(CachedKeysPicker, service, operation, protocol, result)  # from cache
+    assert first == again == theirs
+
+
+class Entry:
+    """A model object, not a dict: its keys are moto's to find, every time."""
+
+    Meta = type("Meta", (), {"serialization_aliases": {"MessageId": "message"}})
+
+    def __init__(self) -> None:
+        self.id = "1"
+        self.message = "from the alias"
+
+
+def test_objects_other_than_dicts_take_moto_s_path() -> None:
+    result = {"Successful": [Entry()], "Failed": []}
+    theirs = serialized(XFormedAttributePicker, "sns", "PublishBatch", "query", result)
+    ours = serialized(CachedKeysPicker, "sns", "PublishBatch", "query", result)
+    assert ours == theirs
+    assert "from the alias" in str(ours)
+
+
+def test_install_rebinds_the_picker_moto_builds_and_uninstall_restores_it() -> None:
+    value_picker.uninstall()
+    try:
+        assert getattr(moto_responses, "XFormedAttributePicker") is XFormedAttributePicker  # noqa: B009
+        value_picker.install()
+        assert getattr(moto_responses, "XFormedAttributePicker") is CachedKeysPicker  # noqa: B009
+    finally:
+        value_picker.install()
