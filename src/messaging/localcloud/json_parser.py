@@ -7,8 +7,8 @@ items made about 2,000 lookups; with the `json.loads` of the body, parsing was 1
 the local cloud's CPU end to end (issue #21). Here each structure shape gets, once, a
 table from wire name to (member, position, converter), and a structure costs a lookup
 per member present. The body is decoded once: the precheck (`wire.check_json`) has
-already decoded and validated it, and hands the document over (`hand_over`) to the parser
-of the same request in the same thread.
+already decoded and validated it, and hands the document over (`handed_over`, for the time of
+the request) to the parser of the same request in the same thread.
 
 The answer is moto's own: the same members (absent and null ones dropped, unknown ones
 ignored), in the shape's member order, with the same conversions (`int`, `float`, moto's
@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.model import Shape, StructureShape
 from moto.core import parse as moto_parse
 
-__all__ = ["PresentMembersJSONParser", "hand_over", "install", "uninstall"]
+__all__ = ["PresentMembersJSONParser", "hand_over", "handed_over", "install", "uninstall"]
 
 _ORIGINAL = moto_parse.PROTOCOL_PARSERS["json"]
 
@@ -47,6 +49,21 @@ def hand_over(body: bytes, document: Any) -> None:
     """The JSON `document` decoded from `body`, for this thread's next parse of `body`."""
     _handed.body = body
     _handed.document = document
+
+
+@contextmanager
+def handed_over(body: bytes, document: Any) -> Iterator[None]:
+    """The document handed over for the duration of one request, and dropped after it.
+
+    Not every JSON service has moto parse its requests (CloudWatch Logs reads its body
+    itself), so a document may never be taken; it must not outlive its request (a
+    thread holding a decoded 1 MB PutLogEvents until its next JSON request).
+    """
+    hand_over(body, document)
+    try:
+        yield
+    finally:
+        _handed.body = _handed.document = None
 
 
 def _take(body: Any) -> Any:

@@ -45,8 +45,6 @@ def check(route: Route, environ: dict[str, Any]) -> None:
     elif route.protocol == "json":
         wire.check_json(route)
         limits.check_entries(route)
-        if route.document is not None:  # decoded once: moto's parser takes it over
-            json_parser.hand_over(route.body, route.document)
 
 
 class RequestChecks:
@@ -70,4 +68,7 @@ class RequestChecks:
                 self.refused[refused.code.rpartition("#")[2]] += 1
             logger.info("refused %s: %s", route.label, refused)
             return answer(start_response, route.protocol, refused, json_version=route.json_version)
+        if route.protocol == "json" and route.document is not None:
+            with json_parser.handed_over(route.body, route.document):  # decoded once
+                return self.app(environ, start_response)
         return self.app(environ, start_response)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from messaging.localcloud import json_parser
 from messaging.localcloud.precheck import RequestChecks
 from tests.support import wsgi
 
@@ -58,3 +60,21 @@ def test_an_oversized_query_string_is_invalid_query_parameter() -> None:
     answer = wsgi.call(checks, env)
     assert answer.status == 400
     assert b"InvalidQueryParameter" in answer.body
+
+
+def test_a_checked_json_document_is_handed_to_moto_s_parser_for_its_request_only() -> None:
+    body = b'{"TableName": "orders"}'
+    seen: list[object] = []
+
+    def app(environ: dict[str, object], start_response: Any) -> list[bytes]:
+        seen.append(json_parser._take(body))  # what moto's parser would take over
+        start_response("200 OK", [])
+        return []
+
+    checks = RequestChecks(app)
+    wsgi.call(checks, wsgi.environ(service="dynamodb", target="DynamoDB_20120810.Scan", body=body))
+    assert seen == [{"TableName": "orders"}]
+    # Never taken (CloudWatch Logs parses its own body): dropped when the request ends.
+    logs = RequestChecks(wsgi.ok_app)
+    wsgi.call(logs, wsgi.environ(service="dynamodb", target="DynamoDB_20120810.Scan", body=body))
+    assert json_parser._take(body) is None
