@@ -44,24 +44,21 @@ _SCALARS: dict[str, st.SearchStrategy[Any]] = {
 
 def documents(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
     """Any JSON value the shape admits: some members, unknown names and nulls among them."""
+    nested: Any = shape
+    if shape.type_name in ("structure", "map", "list") and depth > 3:
+        return st.just([] if shape.type_name == "list" else {})
     if shape.type_name == "structure":
-        if depth > 3:
-            return st.just({})
         members = {
             name: st.none() | documents(member, depth + 1)
-            for name, member in shape.members.items()  # type: ignore[attr-defined]
+            for name, member in nested.members.items()
         }
         return st.fixed_dictionaries(
             {}, optional={**members, "NotInTheModel": st.integers()}
         ).flatmap(lambda chosen: st.permutations(list(chosen.items())).map(dict))
     if shape.type_name == "list":
-        if depth > 3:
-            return st.just([])
-        return st.lists(documents(shape.member, depth + 1), max_size=3)  # type: ignore[attr-defined]
+        return st.lists(documents(nested.member, depth + 1), max_size=3)
     if shape.type_name == "map":
-        if depth > 3:
-            return st.just({})
-        return st.dictionaries(st.text(max_size=4), documents(shape.value, depth + 1), max_size=3)  # type: ignore[attr-defined]
+        return st.dictionaries(st.text(max_size=4), documents(nested.value, depth + 1), max_size=3)
     return _SCALARS[shape.type_name]
 
 
