@@ -5,10 +5,10 @@ every member of the shape, present or not. A DynamoDB item is a map of Attribute
 structures of ten members of which one is present, so a BatchExecuteStatement of 25
 items made about 2,000 lookups; with the `json.loads` of the body, parsing was 13.5% of
 the local cloud's CPU end to end (issue #21). Here each structure shape gets, once, a
-table from wire name to (member, position, converter), and a structure costs a lookup
-per member present. The body is decoded once: the precheck (`wire.check_json`) has
-already decoded and validated it, and hands the document over (`handed_over`, for the time of
-the request) to the parser of the same request in the same thread.
+table from wire name to (member name, position, member shape), and a structure costs a
+lookup per member present. The body is decoded once: the precheck (`wire.check_json`)
+has already decoded and validated it, and hands the document over (`handed_over`, for
+the time of the request) to the parser of the same request in the same thread.
 
 The answer is moto's own: the same members (absent and null ones dropped, unknown ones
 ignored), in the shape's member order, with the same conversions (`int`, `float`, moto's
