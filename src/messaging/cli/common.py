@@ -9,6 +9,7 @@ results, stderr for progress, plain lines off a terminal, `NO_COLOR`, `--quiet`)
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import signal
 import threading
@@ -80,12 +81,38 @@ def _flags_take_no_value(params: Any) -> Any:
     return params
 
 
+def reflowed(text: str | None) -> str | None:
+    """A docstring's prose paragraphs each on one line, for the terminal to wrap.
+
+    typer (0.29, rich markup) keeps a docstring's line breaks inside paragraphs, so at
+    80 columns each source line wrapped on its own, leaving a word or two per line.
+    Indented paragraphs (examples) keep their lines.
+    """
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        paragraph
+        if paragraph.startswith((" ", "\b"))
+        else " ".join(line.strip() for line in paragraph.splitlines())
+        for paragraph in paragraphs
+    )
+
+
 class Command(TyperCommand):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = reflowed(self.help)
+
     def get_params(self, ctx: Any) -> Any:
         return _flags_take_no_value(super().get_params(ctx))
 
 
 class Group(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = reflowed(self.help)
+
     def get_params(self, ctx: Any) -> Any:
         return _flags_take_no_value(super().get_params(ctx))
 

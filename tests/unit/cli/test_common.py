@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from botocore.exceptions import NoCredentialsError, ProfileNotFound
 from typer.testing import CliRunner
 
 from messaging.cli import app
-from messaging.cli.common import credentials_hint, is_local_endpoint, package_version
+from messaging.cli.common import credentials_hint, is_local_endpoint, package_version, reflowed
 from messaging.ops.settings import Settings
 
 WIDE = {"COLUMNS": "250", "NO_COLOR": "1"}
@@ -159,3 +160,18 @@ def test_a_missing_profile_is_one_line_not_a_traceback(monkeypatch: pytest.Monke
         "http://127.0.0.1:9 needs no profile; unset AWS_PROFILE and use placeholder "
         'credentials: eval "$(messaging env)"'
     ]
+
+
+def test_help_paragraphs_wrap_at_the_terminal_not_at_the_docstring_s_line_breaks() -> None:
+    # typer kept the docstring's breaks: at 80 columns "...in a process of its own on" wrapped
+    # to "...of its" and a row of "own on" alone, paragraph after paragraph.
+    narrow = {"COLUMNS": "80", "NO_COLOR": "1"}
+    for command in (["simulate"], ["deploy"], ["lake", "query"]):
+        output = CliRunner().invoke(app, [*command, "--help"], env=narrow).output
+        prose = [row.strip() for row in output.split("╭")[0].splitlines()]
+        for row, following in itertools.pairwise(prose):
+            if row and following:  # a row the terminal wrapped: it fills most of the width
+                assert len(row) > 50, (command, row)
+    assert reflowed("Line one\n    goes on.\n\n      indented example\n      kept") == (
+        "Line one goes on.\n\n  indented example\n  kept"
+    )
