@@ -7,8 +7,8 @@ response built from plain dicts (a BatchExecuteStatement's 25 answers, a Publish
 10 entries, every answer our plug-ins build), the answer depends only on the member's
 shape (its name, serialization name and parent structure, which moto sets before each
 use and which botocore keeps per structure) and on the key: the providers that look at
-the object look only at its class (`dict`, which has no `Meta` and whose name prefixes
-no member). So for dicts it is computed once per (shape, key) and kept; for any other
+the object look only at its class, here always `dict` (its `Meta`, which a dict lacks,
+and its name). So for dicts it is computed once per (shape, key) and kept; for any other
 object, moto's own code runs every time. Values are still read from each object as moto
 reads them, and response transformers apply as before.
 
