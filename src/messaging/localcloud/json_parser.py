@@ -4,9 +4,9 @@ The gap it closes: for every structure in a request, moto's `BaseJSONParser` loo
 every member of the shape, present or not. A DynamoDB item is a map of AttributeValues,
 structures of ten members of which one is present, so a BatchExecuteStatement of 25
 items made about 2,000 lookups; with the `json.loads` of the body, parsing was 13.5% of
-the local cloud's CPU end to end (issue #21). Here each structure shape gets, once, a
-table from wire name to (member name, position, member shape), and a structure costs a
-lookup per member present. The body is decoded once: the precheck (`wire.check_json`)
+the local cloud's CPU end to end (issue #21). Here a structure costs a lookup per member
+present, in the table from wire name to member that the precheck's validator builds once
+per shape (`wire.members_of`). The body is decoded once: the precheck (`wire.check_json`)
 has already decoded and validated it, and hands the document over (`handed_over`, for
 the time of the request) to the parser of the same request in the same thread.
 
@@ -24,13 +24,13 @@ for byte), and only once; otherwise the body is decoded here, as moto decodes it
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.model import Shape, StructureShape
 from moto.core import parse as moto_parse
+
+from messaging.localcloud.wire import members_of
 
 __all__ = ["PresentMembersJSONParser", "hand_over", "handed_over", "install", "uninstall"]
 
@@ -75,28 +75,6 @@ def _take(body: Any) -> Any:
     return None
 
 
-class _Structure:
-    """A structure shape's members by wire name: (name, position, shape), worked out once."""
-
-    __slots__ = ("by_wire", "document")
-
-    def __init__(self, shape: StructureShape) -> None:
-        self.document = bool(shape.is_document_type)
-        self.by_wire: dict[str, tuple[str, int, Shape]] = {}
-        for position, (name, member) in enumerate(shape.members.items()):
-            self.by_wire[member.serialization.get("name", name)] = (name, position, member)
-
-
-_STRUCTURES: weakref.WeakKeyDictionary[StructureShape, _Structure] = weakref.WeakKeyDictionary()
-
-
-def _structure(shape: StructureShape) -> _Structure:
-    found = _STRUCTURES.get(shape)
-    if found is None:
-        found = _STRUCTURES[shape] = _Structure(shape)
-    return found
-
-
 class PresentMembersJSONParser(moto_parse.JSONParser):
     """moto's `JSONParser` (DynamoDB, SQS, Firehose, Logs, ...): present members only."""
 
@@ -119,16 +97,16 @@ class PresentMembersJSONParser(moto_parse.JSONParser):
         return super()._parse_shape(shape, node)  # type: ignore[no-untyped-call]
 
     def _parse_structure(self, shape: Any, value: Any) -> Any:
-        table = _structure(shape)
-        if table.document:
+        if shape.is_document_type:
             return value
         if value is None:
             return None
+        by_wire = members_of(shape).by_wire
         found: list[tuple[int, str, Any]] = []
         for wire, raw in value.items():
-            member = table.by_wire.get(wire)
+            member = by_wire.get(wire)
             if member is not None and raw is not None:
-                found.append((member[1], member[0], self._parse_shape(member[2], raw)))
+                found.append((member.position, member.name, self._parse_shape(member.shape, raw)))
         if len(found) > 1:
             found.sort(key=lambda entry: entry[0])
         parsed = self.MAP_TYPE()

@@ -30,7 +30,7 @@ import binascii
 import json
 import re
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -38,7 +38,15 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from messaging.localcloud.aws_errors import RefusalError
 from messaging.localcloud.route import SIGV4_SCOPE, Route
 
-__all__ = ["check_json", "check_query", "check_signature", "decoded_pairs"]
+__all__ = [
+    "Member",
+    "Members",
+    "check_json",
+    "check_query",
+    "check_signature",
+    "decoded_pairs",
+    "members_of",
+]
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _SERIALIZATION = "com.amazon.coral.service#SerializationException"
@@ -176,35 +184,45 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-class _Members:
+class Member(NamedTuple):
+    """One member of a structure shape, as both walks of a request need it."""
+
+    shape: Shape
+    name: str  # the member's name in the model (moto's parsed key)
+    label: str  # its name in a validation message (camelCase)
+    position: int  # its place in the shape's member order (moto's key order)
+
+
+class Members:
     """A structure's members by their name on the wire, worked out once per shape.
 
-    A document names few of a shape's members (an AttributeValue one of ten), so the
-    walk visits the members present and then the required ones, not every member.
+    A document names few of a shape's members (an AttributeValue one of ten), so a walk
+    visits the members present (and this check then the required ones), not every
+    member. The precheck's validator and `json_parser` share the table.
     """
 
     __slots__ = ("by_wire", "required")
 
     def __init__(self, shape: StructureShape) -> None:
-        # wire name -> (the member's shape, its name in a validation message)
-        self.by_wire: dict[str, tuple[Shape, str]] = {}
+        self.by_wire: dict[str, Member] = {}
         self.required: list[tuple[str, str]] = []  # (wire name, name in a message)
-        for name, member in shape.members.items():
+        for position, (name, member) in enumerate(shape.members.items()):
             wire = member.serialization.get("name", name)
-            self.by_wire[wire] = (member, _camel(name))
+            self.by_wire[wire] = Member(member, name, _camel(name), position)
             if name in shape.required_members:
                 self.required.append((wire, _camel(name)))
 
 
 # botocore keeps one Shape object per shape of a loaded model; weak keys, so a model
 # that `route.service_model`'s cache lets go takes its entries with it.
-_MEMBERS: weakref.WeakKeyDictionary[StructureShape, _Members] = weakref.WeakKeyDictionary()
+_MEMBERS: weakref.WeakKeyDictionary[StructureShape, Members] = weakref.WeakKeyDictionary()
 
 
-def _members(shape: StructureShape) -> _Members:
+def members_of(shape: StructureShape) -> Members:
+    """`shape`'s member table, built on first use."""
     found = _MEMBERS.get(shape)
     if found is None:
-        found = _MEMBERS[shape] = _Members(shape)
+        found = _MEMBERS[shape] = Members(shape)
     return found
 
 
@@ -298,11 +316,11 @@ class _Validator:
             return
         if shape.is_document_type:
             return
-        members = _members(shape)
+        members = members_of(shape)
         for wire, item in value.items():
             known = members.by_wire.get(wire)
             if known is not None and item is not None:
-                self.value(known[0], item, f"{path}.{known[1]}" if path else known[1])
+                self.value(known.shape, item, f"{path}.{known.label}" if path else known.label)
         for wire, name in members.required:
             if value.get(wire) is None:
                 self.violations.append(
