@@ -86,6 +86,13 @@ class Waiter:
         return self.result
 
 
+def parked_long_poll(backend: FastSQSBackend, queue: FastQueue) -> Waiter:
+    """A 20 s receive on `queue`, on its own thread, returned once it waits."""
+    waiter = Waiter(lambda: receive(backend, queue.name, wait=20))
+    parked(queue)
+    return waiter
+
+
 def parked(queue: FastQueue, waiters: int = 1) -> None:
     """Block until `waiters` threads wait on the queue's condition (a sync point, no luck)."""
     pause = threading.Event()
@@ -245,8 +252,7 @@ def test_long_poll_on_the_source_returns_nothing_when_only_dead_letters_were_fou
 
 def test_long_poll_wakes_on_send(backend: FastSQSBackend) -> None:
     queue = fast_queue(backend, "q")
-    waiter = Waiter(lambda: receive(backend, "q", wait=20))
-    parked(queue)
+    waiter = parked_long_poll(backend, queue)
     assert not waiter.done.is_set()
     backend.send_message("q", "wake up")
     assert [m.body for m in waiter.join()] == ["wake up"]
@@ -256,8 +262,7 @@ def test_a_batch_sent_together_wakes_a_parked_long_poll_to_all_of_it(
     backend: FastSQSBackend,
 ) -> None:
     queue = fast_queue(backend, "q")
-    waiter = Waiter(lambda: receive(backend, "q", wait=20))
-    parked(queue)
+    waiter = parked_long_poll(backend, queue)
     entries = {
         str(n): {"Id": str(n), "MessageBody": f"m{n}", "MessageAttributes": {}, "DelaySeconds": 0}
         for n in range(10)
@@ -270,8 +275,7 @@ def test_inside_arriving_together_a_put_wakes_no_one_until_the_block_ends(
     backend: FastSQSBackend,
 ) -> None:
     queue = fast_queue(backend, "q")
-    waiter = Waiter(lambda: receive(backend, "q", wait=20))
-    parked(queue)
+    waiter = parked_long_poll(backend, queue)
     with arriving_together():
         backend.send_message("q", "first")
         parked(queue)  # still waiting: the first message did not wake it
@@ -328,8 +332,7 @@ def test_long_poll_plans_its_wait_to_the_visibility_expiry(
         return real_wait(timeout)
 
     queue.store.cond.wait = recording_wait  # type: ignore[method-assign]
-    waiter = Waiter(lambda: receive(backend, "q", wait=20))
-    parked(queue)
+    waiter = parked_long_poll(backend, queue)
     assert planned == [7.0]  # the due time, not the 20 s deadline nor a 1 s tick
     clock.advance(3)
     queue.wake()
@@ -357,16 +360,14 @@ def test_long_poll_wakes_on_change_visibility_zero(backend: FastSQSBackend) -> N
     queue = fast_queue(backend, "q")
     backend.send_message("q", "m")
     (message,) = receive(backend, "q", visibility=300)
-    waiter = Waiter(lambda: receive(backend, "q", wait=20))
-    parked(queue)
+    waiter = parked_long_poll(backend, queue)
     backend.change_message_visibility("q", handle(message), 0)
     assert [m.id for m in waiter.join()] == [message.id]
 
 
 def test_long_poll_times_out_empty(backend: FastSQSBackend, clock: FakeClock) -> None:
     queue = fast_queue(backend, "q")
-    waiter = Waiter(lambda: receive(backend, "q", wait=20))
-    parked(queue)
+    waiter = parked_long_poll(backend, queue)
     clock.advance(19)
     queue.wake()
     parked(queue)
@@ -420,8 +421,7 @@ def test_long_poll_plans_its_wait_to_the_end_of_a_delay(
     backend: FastSQSBackend, clock: FakeClock
 ) -> None:
     queue = fast_queue(backend, "q")
-    waiter = Waiter(lambda: receive(backend, "q", wait=20))
-    parked(queue)
+    waiter = parked_long_poll(backend, queue)
     backend.send_message("q", "m", delay_seconds=3)  # wakes it to re-plan
     parked(queue)
     assert queue.store.next_due() == T0 + 3
