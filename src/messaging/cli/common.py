@@ -99,22 +99,25 @@ def reflowed(text: str | None) -> str | None:
     )
 
 
-class Command(TyperCommand):
+class _OurHelp:
+    """What commands and groups alike show: help reflowed, flags without a placeholder."""
+
+    help: str | None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.help = reflowed(self.help)
 
     def get_params(self, ctx: Any) -> Any:
-        return _flags_take_no_value(super().get_params(ctx))
+        return _flags_take_no_value(super().get_params(ctx))  # type: ignore[misc]
 
 
-class Group(TyperGroup):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.help = reflowed(self.help)
+class Command(_OurHelp, TyperCommand):
+    pass
 
-    def get_params(self, ctx: Any) -> Any:
-        return _flags_take_no_value(super().get_params(ctx))
+
+class Group(_OurHelp, TyperGroup):
+    pass
 
 
 class App(typer.Typer):
