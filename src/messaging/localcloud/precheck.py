@@ -68,7 +68,7 @@ class RequestChecks:
                 self.refused[refused.code.rpartition("#")[2]] += 1
             logger.info("refused %s: %s", route.label, refused)
             return answer(start_response, route.protocol, refused, json_version=route.json_version)
-        if route.protocol == "json" and route.document is not None:
-            with json_parser.handed_over(route.body, route.document):  # decoded once
+        if route.document is not None:  # the JSON checks decoded it; moto's parser reuses it
+            with json_parser.handed_over(route.body, route.document):
                 return self.app(environ, start_response)
         return self.app(environ, start_response)
