@@ -24,8 +24,11 @@ from urllib.parse import urlsplit
 import typer
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from pydantic import ValidationError
+from rich.columns import Columns
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
+from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
@@ -97,6 +100,31 @@ def reflowed(text: str | None) -> str | None:
         else " ".join(line.strip() for line in paragraph.splitlines())
         for paragraph in paragraphs
     )
+
+
+def _folding(parameter_help: Callable[..., Columns]) -> Callable[..., Columns]:
+    """typer's help of one option, whose words longer than the column wrap, not cut.
+
+    rich cuts a word wider than its table column with an ellipsis, and at 80 columns an
+    option's help column is 20-30 characters wide: `[env var: MESSAGING_STACK_N…]`,
+    `[default: /work/main/src/messagi…]`. typer (0.29) offers no setting for it, so its
+    builder of an option's help is wrapped once, here, to let those words fold.
+    """
+    if getattr(parameter_help, "folds", False):
+        return parameter_help
+
+    def folded(**kwargs: Any) -> Columns:
+        columns = parameter_help(**kwargs)
+        for item in columns.renderables:
+            if isinstance(item, Text):
+                item.overflow = "fold"
+        return columns
+
+    folded.folds = True  # type: ignore[attr-defined]
+    return folded
+
+
+rich_utils._get_parameter_help = _folding(rich_utils._get_parameter_help)  # noqa: SLF001
 
 
 class _OurHelp:

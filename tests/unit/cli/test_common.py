@@ -175,3 +175,12 @@ def test_help_paragraphs_wrap_at_the_terminal_not_at_the_docstring_s_line_breaks
     assert reflowed("Line one\n    goes on.\n\n      indented example\n      kept") == (
         "Line one goes on.\n\n  indented example\n  kept"
     )
+
+
+@pytest.mark.parametrize("name", ["", *sorted(commands())])
+def test_help_at_80_columns_cuts_no_word(name: str) -> None:
+    # rich cut words wider than an option's help column: "[env var: MESSAGING_STACK_N…]".
+    narrow = {"COLUMNS": "80", "NO_COLOR": "1"}
+    result = CliRunner().invoke(app, [*name.split(), "--help"], env=narrow)
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
