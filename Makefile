@@ -85,7 +85,7 @@ unit: $(STAMP) $(WHEELS)/.fetched
 chaos: $(STAMP)
 	MESSAGING_CHAOS_EVENTS=10000 $(BIN)/pytest -m chaos
 
-## conformance: moto's own tests (sqs sns firehose dynamodb s3 cloudformation), stock and
+## conformance: moto's own tests (sqs sns firehose dynamodb s3 cloudformation logs), stock and
 ## with our plug-ins, compared per test id against tests/conformance/deviations.toml
 conformance: $(VENV)/.conformance-stamp
 	$(BIN)/python -m tests.conformance.run
@@ -100,6 +100,7 @@ bench: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/python bench/requests_per_event.py
 	$(BIN)/python bench/request_rate.py
 	$(BIN)/python bench/protocol_layer.py
+	$(BIN)/python bench/log_search.py
 	$(BIN)/python bench/throughput.py --events 3000
 	$(BIN)/python bench/hosting.py
 

@@ -1,6 +1,6 @@
 """`make conformance`: moto's own tests, stock and with our plug-ins, compared per test id.
 
-    .venv/bin/python -m tests.conformance.run                 # the six services, both runs
+    .venv/bin/python -m tests.conformance.run                 # the seven services, both runs
     .venv/bin/python -m tests.conformance.run --services sqs,sns --workers 2
     .venv/bin/python -m tests.conformance.run --reuse          # compare the last reports again
     .venv/bin/python -m tests.conformance.run --fresh-stock    # run stock moto again too
@@ -12,7 +12,7 @@ pytest-xdist: once on stock moto, once with `-p messaging_moto_plugin`, which ap
 `messaging.localcloud.install()` in every worker. `compare.py` judges the two junit
 reports against `deviations.toml`. Exit status 0 only with no regression and no stale
 deviation; 2 when the harness itself cannot run. Stock moto's results depend only on the
-moto version and the test folders, so they are kept: for the six folders they are
+moto version and the test folders, so they are kept: for the seven folders they are
 committed (`stock/moto-<version>.tsv.gz`, written by `--fresh-stock`), so a run, CI's
 included, costs only the run with our plug-ins; a new moto version runs stock once and
 writes its baseline.
@@ -46,7 +46,7 @@ from tests.conformance.compare import (
 
 __all__ = ["SERVICES", "main"]
 
-SERVICES = ("sqs", "sns", "firehose", "dynamodb", "s3", "cloudformation")
+SERVICES = ("sqs", "sns", "firehose", "dynamodb", "s3", "cloudformation", "logs")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DEVIATIONS = HERE / "deviations.toml"
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         tag = f"{moto_version}-{'-'.join(services)}"
         reports = {"stock": args.cache / f"junit-stock-{tag}.xml"}
         reports["ours"] = args.cache / f"junit-ours-{tag}.xml"
-        # The committed baseline covers the six folders; a subset runs stock itself.
+        # The committed baseline covers the seven folders; a subset runs stock itself.
         baseline = BASELINES / f"moto-{moto_version}.tsv.gz"
         if sorted(services) != sorted(SERVICES):
             baseline = args.cache / f"stock-{tag}.tsv.gz"

@@ -20,6 +20,7 @@ in its docstring:
 - `json_parser`: moto's JSON-protocol parser, over the members present, on a body decoded once;
 - `form_body`: a query-protocol form body decoded once, by the precheck, not again by werkzeug;
 - `value_picker`: moto's response serialiser, each member's key spellings worked out once;
+- `log_search`: FilterLogEvents by bisection, its cost that of the page, not of the group;
 - `server`, `transport`: the HTTP server and its budgets (body size, connections,
   threads); in front of moto, `guard` (only the user's own clients), `precheck`
   (AWS's syntax checks and limits: `route`, `wire`, `limits`), `admin` (reset and
@@ -43,6 +44,7 @@ def install() -> None:
     from messaging.localcloud import (  # noqa: PLC0415
         awslambda,
         json_parser,
+        log_search,
         query_parser,
         request_path,
         value_picker,
@@ -64,6 +66,7 @@ def install() -> None:
     policies.install()
     sns.install()
     firehose.install()
+    log_search.install()
     awslambda.install()
     stacks.install()
     resources.install()
