@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import threading
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from messaging.localcloud.server import LocalCloud
 from messaging.ops.aws import Aws
 from messaging.ops.hosting import ArtifactSource
 from messaging.ops.settings import Settings
-from messaging.simulation.run import Simulation, SimulationError, SimulationOptions
+from messaging.simulation.run import (
+    SAMPLER_THREAD,
+    Simulation,
+    SimulationError,
+    SimulationOptions,
+)
 from tests.support.fake_lambda import FakeLambdaRuntime
 
 pytestmark = pytest.mark.integration
@@ -185,3 +192,46 @@ def test_on_lambda_a_backlog_nobody_works_on_stops_the_run_with_the_reason(
     aws.sqs().send_message(QueueUrl=queue, MessageBody="a backlog from before the run")
     with pytest.raises(SimulationError, match=r"logged nothing for 2 s while \d+ messages wait"):
         simulation.run()
+
+
+def test_an_endpoint_that_goes_away_ends_the_run_with_the_error_and_no_thread_left(
+    cloud: LocalCloud, name_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The local cloud stopped while the run drained: the drain's read fails, and so does
+    # the host's last read in stop(). The sampler used to be told to stop only after
+    # that read, so the error was printed and the process sampled on, for ever.
+    settings = Settings(
+        endpoint_url=cloud.endpoint_url, region=cloud.region, stack_name=f"{name_prefix}gone"
+    )
+    options = SimulationOptions(
+        rate=20, duration=1, name_prefix=name_prefix, services="workers", sample_every=0.05
+    )
+    simulation = Simulation(
+        settings, options, placeholder_credentials=cloud.placeholder_credentials
+    )
+    gone = EndpointConnectionError(endpoint_url=cloud.endpoint_url)
+
+    def drain(*_: Any) -> None:
+        raise gone
+
+    hosted: list[Any] = []
+    host = simulation._host
+
+    def failing_host(outputs: Any) -> Any:
+        services = host(outputs)
+        stop = services.stop
+
+        def stop_then_fail() -> None:
+            stop()
+            raise EndpointConnectionError(endpoint_url=cloud.endpoint_url)
+
+        services.stop = stop_then_fail
+        hosted.append(services)
+        return services
+
+    monkeypatch.setattr(simulation, "_drain", drain)
+    monkeypatch.setattr(simulation, "_host", failing_host)
+    with pytest.raises(EndpointConnectionError):
+        simulation.run()
+    assert hosted, "the run never started its services"
+    assert not [t for t in threading.enumerate() if t.name == SAMPLER_THREAD]

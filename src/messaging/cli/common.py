@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import typer
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
 from pydantic import ValidationError
 from rich.columns import Columns
 from rich.console import Console
@@ -72,6 +78,7 @@ __all__ = [
     "session",
     "settings_from",
     "stop_on_signals",
+    "unreachable_hint",
 ]
 
 
@@ -369,6 +376,17 @@ def is_local_endpoint(url: str | None) -> bool:
         return False
 
 
+def unreachable_hint(error: EndpointConnectionError) -> str:
+    """Nothing answers at the endpoint: for a local one, the likely cause is a stopped cloud."""
+    url = str(error.kwargs.get("endpoint_url", ""))
+    if is_local_endpoint(url):
+        return (
+            f"{error}: nothing answers there. Is the local cloud running? Start it with "
+            "`messaging up`, or point --endpoint-url (AWS_ENDPOINT_URL) at the one that is."
+        )
+    return f"{error}: check the network, and --endpoint-url if you set one."
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """One line on stderr however long (no wrapping), with no markup taken from data."""
     err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
@@ -426,7 +444,9 @@ def guard(call: Callable[[], T]) -> T:
         raise fail(f"AWS said: {error}") from error
     except (NoCredentialsError, ProfileNotFound) as error:
         raise fail(credentials_hint(error, _context.get("settings"))) from error
-    except BotoCoreError as error:  # endpoint unreachable, ...
+    except EndpointConnectionError as error:
+        raise fail(unreachable_hint(error)) from error
+    except BotoCoreError as error:
         raise fail(str(error)) from error
 
 

@@ -63,7 +63,7 @@ from messaging.simulation.verify import LakeScan, Measured, Report, build_report
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["Sample", "Simulation", "SimulationError", "SimulationOptions"]
+__all__ = ["SAMPLER_THREAD", "Sample", "Simulation", "SimulationError", "SimulationOptions"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class SimulationError(MessagingError):
 
 NEW_STACK_BUFFER_INTERVAL = 10  # a stack created for a run flushes the lake quickly
 LAKE_GRACE = 30  # seconds past the buffer interval to wait for the last lake object
+SAMPLER_THREAD = "simulation-sampler"
 USABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
 
 
@@ -160,7 +161,9 @@ class Simulation:
             raise SimulationError(str(error)) from error
         sampling = threading.Event()
         sampler = threading.Thread(
-            target=self._sample_loop, args=(outputs, services, started, sampling)
+            target=self._sample_loop,
+            args=(outputs, services, started, sampling),
+            name=SAMPLER_THREAD,
         )
         sampler.start()
         try:
@@ -176,9 +179,13 @@ class Simulation:
                 self.phase = "flushing"
                 lake_scan = self._wait_for_lake(outputs)
         finally:
-            services.stop()
+            # The sampler first: a host whose last read fails (the endpoint went away)
+            # must not leave it sampling, and the process alive, after the error.
             sampling.set()
-            sampler.join()
+            try:
+                services.stop()
+            finally:
+                sampler.join()
         if services.errors:
             raise SimulationError("; ".join(services.errors))
         self.phase = "verifying"

@@ -9,11 +9,18 @@ from typing import Any
 
 import pytest
 import typer
-from botocore.exceptions import NoCredentialsError, ProfileNotFound
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError, ProfileNotFound
 from typer.testing import CliRunner
 
 from messaging.cli import app
-from messaging.cli.common import credentials_hint, is_local_endpoint, package_version, reflowed
+from messaging.cli.common import (
+    credentials_hint,
+    guard,
+    is_local_endpoint,
+    package_version,
+    reflowed,
+    unreachable_hint,
+)
 from messaging.ops.settings import Settings
 
 WIDE = {"COLUMNS": "250", "NO_COLOR": "1"}
@@ -184,3 +191,24 @@ def test_help_at_80_columns_cuts_no_word(name: str) -> None:
     result = CliRunner().invoke(app, [*name.split(), "--help"], env=narrow)
     assert result.exit_code == 0, result.output
     assert "…" not in result.output
+
+
+def test_an_endpoint_that_does_not_answer_says_what_to_start_or_check() -> None:
+    local = EndpointConnectionError(endpoint_url="http://127.0.0.1:4566/")
+    assert unreachable_hint(local) == (
+        'Could not connect to the endpoint URL: "http://127.0.0.1:4566/": nothing answers '
+        "there. Is the local cloud running? Start it with `messaging up`, or point "
+        "--endpoint-url (AWS_ENDPOINT_URL) at the one that is."
+    )
+    remote = EndpointConnectionError(endpoint_url="https://sqs.eu-west-1.amazonaws.com/")
+    assert unreachable_hint(remote).endswith(
+        "check the network, and --endpoint-url if you set one."
+    )
+    assert "messaging up" not in unreachable_hint(remote)
+
+    def unreachable() -> None:
+        raise local
+
+    with pytest.raises(typer.Exit) as stopped:
+        guard(unreachable)
+    assert stopped.value.exit_code == 1
