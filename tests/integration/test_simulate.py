@@ -225,7 +225,7 @@ def test_an_endpoint_that_goes_away_ends_the_run_with_the_error_and_no_thread_le
             stop()
             raise EndpointConnectionError(endpoint_url=cloud.endpoint_url)
 
-        services.stop = stop_then_fail
+        monkeypatch.setattr(services, "stop", stop_then_fail)
         hosted.append(services)
         return services
 
