@@ -25,7 +25,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,6 +42,7 @@ __all__ = [
     "LakeObject",
     "LakeSummary",
     "list_objects",
+    "list_since",
     "parse_records",
     "partition_of",
     "read_object",
@@ -103,6 +104,27 @@ def list_objects(s3: S3Client, bucket: str, prefix: str = "") -> list[LakeObject
             LakeObject(o["Key"], o["Size"], o["LastModified"]) for o in page.get("Contents", [])
         )
     return objects
+
+
+def list_since(
+    s3: S3Client, bucket: str, since: datetime, now: datetime | None = None
+) -> list[LakeObject]:
+    """The partitioned objects written at or after `since`: the partitions of its date
+    to today's (UTC) are listed, not the whole lake.
+
+    Firehose names a record's partition by its arrival date, and writes it later, so an
+    object written since `since` is in the partition of `since`'s date or a later one.
+    S3 gives `LastModified` to the second: `since` is compared at that precision.
+    """
+    now = now or datetime.now(UTC)
+    since = since.astimezone(UTC).replace(microsecond=0)
+    day, last = since.date(), (now.astimezone(UTC) + timedelta(hours=1)).date()
+    found: list[LakeObject] = []
+    while day <= last:
+        listed = list_objects(s3, bucket, f"{PARTITION_KEY}={day.isoformat()}/")
+        found.extend(o for o in listed if o.last_modified >= since)
+        day += timedelta(days=1)
+    return found
 
 
 def read_object(s3: S3Client, bucket: str, key: str) -> bytes:

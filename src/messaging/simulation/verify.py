@@ -2,12 +2,13 @@
 
 A simulation knows which events it produced (`ledger`). Afterwards every destination is
 read back: both services' tables (each item records the event that created it, and when
-it was stored) and every lake object. An event missing anywhere is `lost`; an effect
-applied more than once (a second item for one event, or a run event a service applied
-twice) is a `duplicate_effect`. Only the run's own events are judged: what the services
-did with a backlog the stack held before is reported apart (`backlog`). Latency is
-measured per event, from `occurred_at` (when the producer made it, just before
-publishing) to the later of its two `stored_at` times.
+it was stored) and the lake objects written since the run began (`LakeScan`: not the
+lake's history, which on a real lake is months of objects). An event missing anywhere is
+`lost`; an effect applied more than once (a second item for one event, or a run event a
+service applied twice) is a `duplicate_effect`. Only the run's own events are judged:
+what the services did with a backlog the stack held before is reported apart
+(`backlog`). Latency is measured per event, from `occurred_at` (when the producer made
+it, just before publishing) to the later of its two `stored_at` times.
 
 Two rates, never mixed up: `events_per_second` is the producer's (published ÷ its own
 producing time); `end_to_end_events_per_second` is the pipeline's (events stored in both
@@ -84,23 +85,41 @@ def read_effects(client: DynamoDBClient, table: str, event_ids: set[str]) -> Sto
 
 @dataclass
 class LakeScan:
-    """Event ids found in the lake, reading each object once across repeated scans."""
+    """Event ids found in the lake objects a run may have written, each read once across
+    repeated scans.
 
+    Only objects written since `since` (the run's start, less a margin for the clocks
+    of this machine and S3) are listed and read: a lake's history is not downloaded to
+    prove one run. The run's objects (`objects`, what its report counts and its bill
+    prices) are those holding one of its `wanted` events, so the last objects of a run
+    just before are not counted as this one's; without `wanted`, every object read.
+    """
+
+    since: datetime | None = None  # None: the whole lake
+    wanted: frozenset[str] | None = None
     read: set[str] = field(default_factory=set)
     event_ids: set[str] = field(default_factory=set)
     objects: list[lake.LakeObject] = field(default_factory=list)
 
     def scan(self, s3: S3Client, bucket: str) -> set[str]:
-        self.objects = [o for o in lake.list_objects(s3, bucket) if o.partition is not None]
-        for obj in self.objects:
+        if self.since is None:
+            listed = [o for o in lake.list_objects(s3, bucket) if o.partition is not None]
+        else:
+            listed = lake.list_since(s3, bucket, self.since)
+        for obj in listed:
             if obj.key in self.read:
                 continue
             body = lake.read_object(s3, bucket, obj.key)
+            wanted = self.wanted
+            held = wanted is None
             for record in lake.parse_records(body, key=obj.key):
                 event_id = record.get("event_id") if isinstance(record, dict) else None
                 if isinstance(event_id, str):
                     self.event_ids.add(event_id)
+                    held = held or (wanted is not None and event_id in wanted)
             self.read.add(obj.key)
+            if held:
+                self.objects.append(obj)
         return self.event_ids
 
 

@@ -14,6 +14,7 @@ from messaging import lake
 from messaging.core.events import encode
 from messaging.lake import LakeError, LakeObject, parse_records
 from tests.support import make_event
+from tests.support.fake_s3 import FakeS3
 
 KEY = "landing_date=2026-11-28/created-consumer-lake-1-2026-11-28-12-00-00-abc"
 AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -188,3 +189,31 @@ def test_summary_counts_objects_and_bytes_per_partition_and_apart_from_it() -> N
     assert summary.bytes_per_partition == {"2026-11-27": 10, "2026-11-28": 150}
     assert (summary.unpartitioned_objects, summary.unpartitioned_bytes) == (1, 7)
     assert lake.summarize([]) == lake.LakeSummary(objects=0, bytes=0)
+
+
+# -- list_since ----------------------------------------------------------------------------
+
+
+def test_list_since_lists_the_partitions_from_since_s_date_only_and_what_was_written_since() -> (
+    None
+):
+    since = datetime(2026, 11, 29, 23, 59, 30, 600_000, tzinfo=UTC)
+    s3 = FakeS3(
+        {
+            "landing_date=2026-11-20/old": (datetime(2026, 11, 20, tzinfo=UTC), b""),
+            "landing_date=2026-11-29/before": (datetime(2026, 11, 29, 23, 59, 29, tzinfo=UTC), b""),
+            # S3 gives seconds: written at 23:59:30.9, listed as 23:59:30 (since's second)
+            "landing_date=2026-11-29/same-second": (
+                datetime(2026, 11, 29, 23, 59, 30, tzinfo=UTC),
+                b"",
+            ),
+            "landing_date=2026-11-30/after": (datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC), b""),
+        }
+    )
+    now = datetime(2026, 11, 30, 0, 1, tzinfo=UTC)
+    found = lake.list_since(s3, "lake", since, now=now)  # type: ignore[arg-type]
+    assert [o.key for o in found] == [
+        "landing_date=2026-11-29/same-second",
+        "landing_date=2026-11-30/after",
+    ]
+    assert s3.listed == ["landing_date=2026-11-29/", "landing_date=2026-11-30/"]

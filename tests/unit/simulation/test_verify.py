@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from messaging.simulation.verify import (
+    LakeScan,
     Report,
     StoredEffects,
     end_to_end,
@@ -15,6 +17,7 @@ from messaging.simulation.verify import (
     lost_events,
     summary_lines,
 )
+from tests.support.fake_s3 import FakeS3
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -145,3 +148,27 @@ def test_the_aws_cost_is_in_the_json_and_the_summary() -> None:
     assert "dynamodb $1.25" in lines[-2]
     assert "estimate from us-east-1 list prices" in lines[-1]
     assert not any("AWS cost" in line for line in summary_lines(report()))
+
+
+def test_a_lake_scan_reads_what_was_written_since_and_counts_the_run_s_objects() -> None:
+    def line(event_id: str) -> bytes:
+        return json.dumps({"event_id": event_id}).encode() + b"\n"
+
+    s3 = FakeS3(
+        {
+            "landing_date=2026-11-27/history": (T0 - timedelta(days=1), line("old")),
+            "landing_date=2026-11-28/a-run-before": (T0 + timedelta(seconds=5), line("x")),
+            "landing_date=2026-11-28/ours-1": (T0 + timedelta(seconds=20), line("a") + line("x")),
+            "landing_date=2026-11-28/ours-2": (T0 + timedelta(seconds=30), line("b")),
+        }
+    )
+    scan = LakeScan(since=T0, wanted=frozenset({"a", "b"}))
+    assert scan.scan(s3, "lake") == {"a", "b", "x"}  # type: ignore[arg-type]
+    assert "landing_date=2026-11-27/history" not in s3.read  # history is not downloaded
+    assert [o.key for o in scan.objects] == [
+        "landing_date=2026-11-28/ours-1",
+        "landing_date=2026-11-28/ours-2",
+    ]
+    scan.scan(s3, "lake")  # type: ignore[arg-type]
+    assert len(s3.read) == 3  # each object read once across scans
+    assert len(scan.objects) == 2
