@@ -38,7 +38,7 @@ from moto.logs.utils import EventMessageFilter
 
 from messaging.localcloud.seams import moto_urls, use_backend
 
-__all__ = ["LocalLogsBackend", "install"]
+__all__ = ["LocalLogsBackend", "in_time_order", "install"]
 
 DEFAULT_LIMIT = 10_000  # moto's page size when the request names none (AWS's too)
 
