@@ -131,7 +131,10 @@ def _folding(parameter_help: Callable[..., Columns]) -> Callable[..., Columns]:
     return folded
 
 
-rich_utils._get_parameter_help = _folding(rich_utils._get_parameter_help)  # noqa: SLF001
+# A private name of typer's: if a release renames it, help goes back to cutting words
+# (the help test at 80 columns says so), and the CLI keeps working.
+if hasattr(rich_utils, "_get_parameter_help"):
+    rich_utils._get_parameter_help = _folding(rich_utils._get_parameter_help)  # noqa: SLF001
 
 
 class _OurHelp:
