@@ -122,7 +122,8 @@ class _Search:
         last = len(events)
         if self.end_time:
             last = bisect_right(events, self.end_time, key=_timestamp, lo=first)
-        return filter(self._keeps, itertools.islice(events, first, last))
+        # by index from `first` (islice would step over the first `first` events)
+        return filter(self._keeps, (events[index] for index in range(first, last)))
 
     def results(self, *, interleaved: bool, after: tuple[LogStream, int] | None) -> Iterator[Found]:
         """The result in moto's order; with `after` (a stream and a timestamp), only the part
