@@ -3,10 +3,10 @@
 The gap: moto's `LogGroup.filter_log_events` filters every event of every stream on each
 call (and builds the filter pattern anew per event), sorts them all, and then finds the
 page's `nextToken` by a linear scan of the result. A caller that follows a log (simulate
-reads its functions' lines once a second, with `startTime`) paid 14 ms per call over
-100,000 events and 30 ms over 200,000; a full paginated read (`messaging logs`) is
-quadratic: 2.6 s for 100,000 events, 10.3 s for 200,000 (`bench/log_search.py`). A
-function at saturation writes about 100,000 lines an hour.
+reads its functions' lines once a second, with `startTime`) paid 13-15 ms per call
+over 100,000 events and 16-30 ms over 200,000; a full paginated read (`messaging logs`)
+is quadratic: 2.0-2.9 s for 100,000 events, 6.9-10.3 s for 200,000
+(`bench/log_search.py`). A function at saturation writes about 100,000 lines an hour.
 
 Here each stream whose events are in time order (the usual case: one writer per stream;
 checked incrementally, per stream, as events arrive) is searched by bisection on
