@@ -181,7 +181,7 @@ class Simulation:
                 self._note_interrupted(producer_stats, time.monotonic() - started)
             self.phase = "draining"
             self._drain(outputs, services)
-            lake_scan = LakeScan()
+            lake_scan = LakeScan(since=self._lake_since, wanted=frozenset())  # none read
             if not services.errors:  # a run that failed has nothing to wait for
                 self.phase = "flushing"
                 lake_scan = self._wait_for_lake(outputs)
@@ -383,10 +383,10 @@ class Simulation:
 
     def _wait_for_lake(self, outputs: stack.StackOutputs) -> LakeScan:
         """Poll the lake until every produced event is there, or the buffer surely flushed."""
-        scan = LakeScan(since=self._lake_since, wanted=frozenset(self.ledger.ids()))
+        produced = self.ledger.ids()
+        scan = LakeScan(since=self._lake_since, wanted=frozenset(produced))
         s3 = self._aws("control").s3()
         deadline = time.monotonic() + self.buffer_interval + LAKE_GRACE
-        produced = self.ledger.ids()
         while True:
             found = scan.scan(s3, outputs.LakeBucketName)
             if produced <= found or time.monotonic() > deadline:

@@ -92,31 +92,26 @@ class LakeScan:
     of this machine and S3) are listed and read: a lake's history is not downloaded to
     prove one run. The run's objects (`objects`, what its report counts and its bill
     prices) are those holding one of its `wanted` events, so the last objects of a run
-    just before are not counted as this one's; without `wanted`, every object read.
+    just before are not counted as this one's.
     """
 
-    since: datetime | None = None  # None: the whole lake
-    wanted: frozenset[str] | None = None
+    since: datetime
+    wanted: frozenset[str]
     read: set[str] = field(default_factory=set)
     event_ids: set[str] = field(default_factory=set)
     objects: list[lake.LakeObject] = field(default_factory=list)
 
     def scan(self, s3: S3Client, bucket: str) -> set[str]:
-        if self.since is None:
-            listed = [o for o in lake.list_objects(s3, bucket) if o.partition is not None]
-        else:
-            listed = lake.list_since(s3, bucket, self.since)
-        for obj in listed:
+        for obj in lake.list_since(s3, bucket, self.since):
             if obj.key in self.read:
                 continue
             body = lake.read_object(s3, bucket, obj.key)
-            wanted = self.wanted
-            held = wanted is None
+            held = False
             for record in lake.parse_records(body, key=obj.key):
                 event_id = record.get("event_id") if isinstance(record, dict) else None
                 if isinstance(event_id, str):
                     self.event_ids.add(event_id)
-                    held = held or (wanted is not None and event_id in wanted)
+                    held = held or event_id in self.wanted
             self.read.add(obj.key)
             if held:
                 self.objects.append(obj)
