@@ -117,8 +117,6 @@ def _folding(parameter_help: Callable[..., Columns]) -> Callable[..., Columns]:
     `[default: /work/main/src/messagi…]`. typer (0.29) offers no setting for it, so its
     builder of an option's help is wrapped once, here, to let those words fold.
     """
-    if getattr(parameter_help, "folds", False):
-        return parameter_help
 
     def folded(**kwargs: Any) -> Columns:
         columns = parameter_help(**kwargs)
@@ -127,7 +125,6 @@ def _folding(parameter_help: Callable[..., Columns]) -> Callable[..., Columns]:
                 item.overflow = "fold"
         return columns
 
-    folded.folds = True  # type: ignore[attr-defined]
     return folded
 
 
