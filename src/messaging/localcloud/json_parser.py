@@ -5,10 +5,11 @@ every member of the shape, present or not. A DynamoDB item is a map of Attribute
 structures of ten members of which one is present, so a BatchExecuteStatement of 25
 items made about 2,000 lookups; with the `json.loads` of the body, parsing was 13.5% of
 the local cloud's CPU end to end (issue #21). Here a structure costs a lookup per member
-present, in the table from wire name to member that the precheck's validator builds once
-per shape (`wire.members_of`). The body is decoded once: the precheck (`wire.check_json`)
-has already decoded and validated it, and hands the document over (`handed_over`, for
-the time of the request) to the parser of the same request in the same thread.
+present, and the walk is compiled once per shape (`shape_compiler`): each shape's
+function holds its members' functions, so no node dispatches on its shape's type. The
+body is decoded once: the precheck (`wire.check_json`) has already decoded and validated
+it, and hands the document over (`handed_over`, for the time of the request) to the
+parser of the same request in the same thread.
 
 The answer is moto's own: the same members (absent and null ones dropped, unknown ones
 ignored), in the shape's member order, with the same conversions (`int`, `float`, moto's
@@ -24,12 +25,14 @@ for byte), and only once; otherwise the body is decoded here, as moto decodes it
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 from moto.core import parse as moto_parse
 
+from messaging.localcloud.shape_compiler import Compiled
 from messaging.localcloud.wire import members_of
 
 __all__ = ["PresentMembersJSONParser", "hand_over", "handed_over", "install", "uninstall"]
@@ -82,37 +85,73 @@ class PresentMembersJSONParser(moto_parse.JSONParser):
         document = _take(raw_body)
         if document is None:
             document = self._parse_body_as_json(raw_body)  # type: ignore[no-untyped-call]
-        return self._parse_shape(shape, document)
+        return _PARSES.of(shape)(self, document)
 
-    def _parse_shape(self, shape: Any, node: Any) -> Any:
-        kind = shape.type_name
-        if kind == "structure":
-            return self._parse_structure(shape, node)
-        if kind == "string" or kind == "boolean":  # noqa: PLR1714 - the hot path, first
-            return node
-        if kind == "list":
-            member = shape.member
-            return [self._parse_shape(member, item) for item in node]
-        # map, blob, timestamp, numbers: moto's own handlers
-        return super()._parse_shape(shape, node)  # type: ignore[no-untyped-call]
 
-    def _parse_structure(self, shape: Any, value: Any) -> Any:
-        if shape.is_document_type:
-            return value
+Parse = Callable[[Any, Any], Any]  # (the parser, a JSON node) -> moto's parse of the node
+
+
+def _as_is(parser: Any, node: Any) -> Any:
+    return node
+
+
+def _compile(shape: Shape, parse_of: Callable[[Shape], Parse]) -> Parse:
+    if isinstance(shape, StructureShape):
+        return _as_is if shape.is_document_type else _structure(shape, parse_of)
+    if isinstance(shape, ListShape):
+        member = parse_of(shape.member)
+        return lambda parser, node: [member(parser, item) for item in node]
+    if isinstance(shape, MapShape):
+        return _map(shape, parse_of)
+    if shape.type_name in ("string", "boolean"):
+        return _as_is
+    # blobs, timestamps, numbers: moto's own conversions
+    return lambda parser, node: parser._parse_shape(shape, node)  # noqa: SLF001 - its entry
+
+
+def _structure(shape: StructureShape, parse_of: Callable[[Shape], Parse]) -> Parse:
+    """The members present, converted, in the shape's member order (moto's key order)."""
+    by_wire = {
+        wire: (member.position, member.name, parse_of(member.shape))
+        for wire, member in members_of(shape).by_wire.items()
+    }
+    member_of = by_wire.get
+
+    def parse(parser: Any, value: Any) -> Any:
         if value is None:
             return None
-        by_wire = members_of(shape).by_wire
-        found: list[tuple[int, str, Any]] = []
+        found = []
         for wire, raw in value.items():
-            member = by_wire.get(wire)
+            member = member_of(wire)
             if member is not None and raw is not None:
-                found.append((member.position, member.name, self._parse_shape(member.shape, raw)))
+                found.append((member[0], member[1], member[2](parser, raw)))
         if len(found) > 1:
-            found.sort(key=lambda entry: entry[0])
-        parsed = self.MAP_TYPE()
+            found.sort(key=_position)
+        parsed = parser.MAP_TYPE()
         for _, name, converted in found:
             parsed[name] = converted
         return parsed
+
+    return parse
+
+
+def _position(entry: tuple[int, str, Any]) -> int:
+    return entry[0]
+
+
+def _map(shape: MapShape, parse_of: Callable[[Shape], Parse]) -> Parse:
+    key_of, value_of = parse_of(shape.key), parse_of(shape.value)
+
+    def parse(parser: Any, value: Any) -> Any:
+        parsed = parser.MAP_TYPE()
+        for key, item in value.items():
+            parsed[key_of(parser, key)] = value_of(parser, item)
+        return parsed
+
+    return parse
+
+
+_PARSES: Compiled[Parse] = Compiled(_compile)
 
 
 def install() -> None:

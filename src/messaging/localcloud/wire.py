@@ -19,7 +19,9 @@ became five. AWS answers these with a 4xx and a code, which is what this module 
   characters, `Limit` >= 1, ...) is `ValidationException`, with coral's "N validation
   error(s) detected" message.
 
-Every check is one linear pass over the request. Members the model does not know are
+Every check is one linear pass over the request: a compiled yes or no
+(`shape_check.conforms`), and only for a request that does not conform, the validator's
+walk that words the messages. Members the model does not know are
 ignored, as AWS's JSON services ignore them; patterns and enums are left to moto.
 """
 
@@ -37,6 +39,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from messaging.localcloud.aws_errors import RefusalError
 from messaging.localcloud.route import SIGV4_SCOPE, Route
+from messaging.localcloud.shape_check import conforms
 
 __all__ = [
     "Member",
@@ -155,9 +158,9 @@ def check_json(route: Route) -> None:
         raise _refused(route, 400, _SERIALIZATION, "The request body must be a JSON object")
     route.document = document
     shape = route.model.operation_model(route.operation).input_shape
-    if shape is None:
+    if shape is None or conforms(shape, document):
         return
-    problems = _Validator()
+    problems = _Validator()  # walked again only to word what is wrong
     try:
         problems.structure(shape, document, "")
     except RecursionError:  # nesting deeper than any AWS shape allows (DynamoDB: 32)
