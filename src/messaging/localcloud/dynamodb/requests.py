@@ -10,8 +10,8 @@ The gaps it closes, both measured on a 100-item TransactWriteItems (moto 5.2.5):
   Building the item's `DynamoType`s and sizing them were then still 10% of the local
   cloud's CPU end to end (issue #21): `DynamoType.__init__` lists each value's keys
   twice, and `size()` copies every member of a map or set into a new `DynamoType` to
-  size it. `_dynamo` and `_size` give the same objects and the same sizes in one
-  visit of each value.
+  size it. `_built` gives the same objects and the same sizes in one visit of each
+  value, and sizes an ASCII string by its length.
 - moto's responses parse every condition expression once more, only to learn which
   `#names` it uses, before the backend parses it again to evaluate it. The same few
   expressions recur, so the names found are cached per (expression, names, values);
@@ -43,10 +43,33 @@ ITEM_SIZE_LIMIT = 405_000
 _SETS = frozenset({"SS", "NS", "BS"})
 
 
-def _dynamo(value: Any) -> DynamoType:
-    """`DynamoType(value)`, the same object, built without listing the value's keys twice."""
+def _utf8_size(text: Any) -> int:
+    """moto's `bytesize`; an ASCII string's length is its size (`isascii` is O(1))."""
+    if type(text) is str and text.isascii():
+        return len(text)
+    return bytesize(text)
+
+
+def _scalar_size(kind: str, inner: Any) -> int:
+    """moto's `DynamoType.size()` of a value that is not a list or a map."""
+    if kind == "N":
+        return len(str(inner))
+    if kind == "NS":
+        return sum(len(str(member)) for member in inner)
+    if kind in _SETS:
+        return sum(_utf8_size(member) for member in inner)
+    return 1 if isinstance(inner, bool) else _utf8_size(inner)
+
+
+def _built(value: Any) -> tuple[DynamoType, int]:
+    """`DynamoType(value)` and its `size()`, in one visit of each value.
+
+    The same object as moto's, built without listing the value's keys twice, and the
+    same size, without the `DynamoType` moto builds per member of a map or a set to size it.
+    """
     if type(value) is DynamoType:
-        return DynamoType(value)
+        copied = DynamoType(value)
+        return copied, copied.size()
     if not value:
         raise IndexError("list index out of range")  # moto's answer to an empty value
     kind = next(iter(value))
@@ -54,28 +77,19 @@ def _dynamo(value: Any) -> DynamoType:
     built = DynamoType.__new__(DynamoType)
     built.type = kind
     if kind == "L":
-        built.value = [_dynamo(item) for item in inner]
+        members = [_built(item) for item in inner]
+        built.value = [member for member, _ in members]
+        size = sum(member_size for _, member_size in members)
     elif kind == "M":
-        built.value = {name: _dynamo(item) for name, item in inner.items()}
+        built.value = {}
+        size = 0
+        for name, item in inner.items():
+            built.value[name], item_size = _built(item)
+            size += _utf8_size(name) + item_size
     else:
         built.value = inner
-    return built
-
-
-def _size(value: DynamoType) -> int:
-    """`value.size()`, without building a `DynamoType` per member of a map or a set."""
-    kind, inner = value.type, value.value
-    if kind == "L":
-        return sum(_size(member) for member in inner)
-    if kind == "M":
-        return sum(bytesize(name) + _size(member) for name, member in inner.items())
-    if kind == "NS":
-        return sum(len(str(member)) for member in inner)
-    if kind in _SETS:
-        return sum(bytesize(member) for member in inner)
-    if kind == "N":
-        return len(str(inner))
-    return 1 if isinstance(inner, bool) else bytesize(inner)
+        size = _scalar_size(kind, inner)
+    return built, size
 
 
 class SizedItem(Item):
@@ -86,8 +100,12 @@ class SizedItem(Item):
     ) -> None:
         self.hash_key = hash_key
         self.range_key = range_key
-        values = {key: _dynamo(value) for key, value in attrs.items()}
-        if sum(bytesize(key) + _size(value) for key, value in values.items()) > ITEM_SIZE_LIMIT:
+        values = {}
+        size = 0
+        for key, value in attrs.items():
+            values[key], value_size = _built(value)
+            size += _utf8_size(key) + value_size
+        if size > ITEM_SIZE_LIMIT:
             raise ItemSizeTooLarge
         self.attrs = LimitedSizeDict(values)  # dict.update: no per-attribute re-sum
 

@@ -15,8 +15,7 @@ from messaging.localcloud.dynamodb.requests import (
     ITEM_SIZE_LIMIT,
     SizedItem,
     ValidatedCondition,
-    _dynamo,
-    _size,
+    _built,
 )
 from messaging.localcloud.dynamodb.transactions import LocalDynamoDBBackend
 
@@ -71,18 +70,19 @@ def test_any_item_is_built_as_moto_builds_it(attrs: dict[str, Any]) -> None:
 @settings(max_examples=300, deadline=None)
 @given(attribute_values)
 def test_each_value_is_moto_s_object_of_moto_s_size(value: dict[str, Any]) -> None:
-    built, theirs = _dynamo(value), DynamoType(value)
+    (built, size), theirs = _built(value), DynamoType(value)
     assert type(built) is DynamoType
     assert repr(built) == repr(theirs)  # type and value, nested DynamoTypes included
-    assert _size(built) == theirs.size()
-    assert repr(_dynamo(theirs)) == repr(theirs)  # a DynamoType is copied, as moto does
+    assert size == theirs.size()
+    copied, copied_size = _built(theirs)  # a DynamoType is copied, as moto does
+    assert (repr(copied), copied_size) == (repr(theirs), theirs.size())
 
 
 def test_an_empty_value_fails_as_moto_fails() -> None:
     with pytest.raises(IndexError):
         DynamoType({})
     with pytest.raises(IndexError):
-        _dynamo({})
+        _built({})
 
 
 @pytest.mark.parametrize("padding", [-1, 0, 1])
