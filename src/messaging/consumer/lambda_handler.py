@@ -51,6 +51,7 @@ from messaging.core.metering import UsageMeter
 from messaging.core.metrics import RequestCounter
 from messaging.core.retry import default_config
 from messaging.core.services import SERVICES, Service
+from messaging.core.signing import SignatureWaiver
 from messaging.errors import MessagingError
 from messaging.store import DynamoStore, Store
 
@@ -102,9 +103,11 @@ def _dynamodb_client(
     # No client-side parameter validation, as `ops.aws.Aws.dynamodb` explains: DynamoDB
     # validates every request itself, and the store serialises with boto3's serialiser.
     config = default_config().merge(Config(parameter_validation=False))
-    client: DynamoDBClient = boto3.client("dynamodb", region_name=region, config=config)
+    session = boto3.Session()
+    client: DynamoDBClient = session.client("dynamodb", region_name=region, config=config)
     client.meta.events.register("before-send", calls.on_before_send)
     usage.register(client.meta.events)
+    SignatureWaiver.of_session(session).register(client.meta.events)
     return client
 
 

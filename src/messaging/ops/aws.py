@@ -30,6 +30,7 @@ from botocore.config import Config
 from messaging.core.metering import UsageMeter
 from messaging.core.metrics import RequestCounter
 from messaging.core.retry import MAX_ATTEMPTS, default_config
+from messaging.core.signing import SignatureWaiver
 from messaging.ops.instance import InstanceCheck
 from messaging.ops.settings import Settings
 
@@ -94,12 +95,14 @@ class Aws:
                 config = self.config
                 if not validate:
                     config = config.merge(Config(parameter_validation=False))
-                self._clients[key] = self.session.client(
+                client = self.session.client(
                     service,  # type: ignore[call-overload]
                     region_name=self.region,
                     endpoint_url=self.settings.endpoint_url,
                     config=config,
                 )
+                SignatureWaiver.of_session(self.session).register(client.meta.events)
+                self._clients[key] = client
             return self._clients[key]
 
     def cloudformation(self) -> CloudFormationClient:
