@@ -100,6 +100,7 @@ bench: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/python bench/requests_per_event.py
 	$(BIN)/python bench/request_rate.py
 	$(BIN)/python bench/protocol_layer.py
+	$(BIN)/python bench/cheaper_events.py
 	$(BIN)/python bench/log_search.py
 	$(BIN)/python bench/throughput.py --events 3000
 	$(BIN)/python bench/hosting.py

@@ -1,0 +1,172 @@
+"""CPU per request of three pieces issue #21's fifth pass made cheaper, each against its
+baseline, in one process.
+
+- The precheck of a BatchExecuteStatement of 25 items: the validator's walk (the
+  baseline, still what words the messages of a bad request) against the compiled yes or
+  no (`shape_check.conforms`) that a conforming request now gets.
+- Building the 25 items: moto's `Item` against ours (`SizedItem`).
+- A client's PublishBatch of 10 events through botocore (the producer's request), with
+  the network stubbed out: signed with SigV4, against a placeholder signature once the
+  endpoint has said that it checks none (`core.signing`).
+
+Rounds alternate between baseline and ours, so the machine's drift falls on both alike;
+it prints the median CPU (thread time) per request of each, and their ratio.
+
+    .venv/bin/python bench/cheaper_events.py [--rounds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from moto.core.utils import get_service_model
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+from messaging.core.events import encode
+from messaging.core.signing import SIGNATURES_HEADER, UNCHECKED
+from messaging.localcloud import wire
+from messaging.localcloud.dynamodb.requests import SizedItem
+from messaging.localcloud.shape_check import conforms
+from messaging.ops.aws import Aws, default_config
+from messaging.ops.settings import Settings
+from messaging.producer.fakes import ConsumerFactory
+
+ITEM = {
+    "consumer_id": {"S": "6f1c2a4e-8f0b-4c1e-9d7a-2b5e8c9d0a1f"},
+    "name": {"S": "Tracy Christensen"},
+    "email": {"S": "tracy@example.com"},
+    "phone": {"S": "+1-555-0100"},
+    "address": {
+        "M": {
+            "street": {"S": "9685 Tasha Brook"},
+            "city": {"S": "Territon"},
+            "postal_code": {"S": "12345"},
+            "state": {"S": "CA"},
+            "country": {"S": "US"},
+        }
+    },
+    "created_at": {"S": "2026-11-30T06:00:00+00:00"},
+    "event_id": {"S": "0b7c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4"},
+    "occurred_at": {"S": "2026-11-30T06:00:00+00:00"},
+    "stored_at": {"S": "2026-11-30T06:00:01+00:00"},
+}
+KEY = DynamoType({"S": "k"})
+BATCH = 25
+
+
+def precheck() -> tuple[Callable[[], None], Callable[[], None]]:
+    shape = get_service_model("dynamodb").operation_model("BatchExecuteStatement").input_shape
+    document = {
+        "Statements": [
+            {"Statement": 'INSERT INTO "orders" VALUE {...}', "Parameters": list(ITEM.values())}
+            for _ in range(BATCH)
+        ]
+    }
+
+    def walk() -> None:
+        wire._Validator().structure(shape, document, "")  # noqa: SLF001 - the baseline walk
+
+    def compiled() -> None:
+        conforms(shape, document)
+
+    return walk, compiled
+
+
+def items() -> tuple[Callable[[], None], Callable[[], None]]:
+    def theirs() -> None:
+        for _ in range(BATCH):
+            Item(KEY, None, ITEM)
+
+    def ours() -> None:
+        for _ in range(BATCH):
+            SizedItem(KEY, None, ITEM)
+
+    return theirs, ours
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, *_: Any, **__: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+_PUBLISHED = (
+    b"<PublishBatchResponse><PublishBatchResult><Successful>"
+    + b"".join(
+        b"<member><Id>%d</Id><MessageId>m%d</MessageId></member>" % (i, i) for i in range(10)
+    )
+    + b"</Successful><Failed/></PublishBatchResult></PublishBatchResponse>"
+)
+
+
+def publishing(unchecked: bool) -> Callable[[], None]:
+    settings = Settings(endpoint_url="http://127.0.0.1:9", region="us-east-1")
+    aws = Aws(settings, default_config(max_attempts=1), placeholder_credentials=("bench", "b"))
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        headers = HTTPHeaders()
+        if unchecked:
+            headers[SIGNATURES_HEADER] = UNCHECKED
+        return AWSResponse(request.url, 200, headers, _Raw(_PUBLISHED))
+
+    handler: Any = answer
+    aws.session.events.register("before-send", handler)
+    sns = aws.sns()
+    entries: Any = [
+        {
+            "Id": str(number),
+            "Message": encode(event),
+            "MessageAttributes": {
+                "event_type": {"DataType": "String", "StringValue": "consumer.created"}
+            },
+        }
+        for number, event in enumerate(ConsumerFactory(seed=1).events(10))
+    ]
+    topic = "arn:aws:sns:us-east-1:123456789012:created-consumer"
+
+    def publish() -> None:
+        sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
+
+    publish()  # the first request is signed either way: the answer carries the header
+    return publish
+
+
+def measure(
+    label: str, baseline: Callable[[], None], ours: Callable[[], None], rounds: int
+) -> None:
+    per: dict[str, list[float]] = {"baseline": [], "ours": []}
+    for number in range(rounds):
+        order = [("baseline", baseline), ("ours", ours)]
+        for side, run in order if number % 2 == 0 else reversed(order):
+            started = time.thread_time()
+            for _ in range(50):
+                run()
+            per[side].append((time.thread_time() - started) / 50 * 1000)
+    base, own = statistics.median(per["baseline"]), statistics.median(per["ours"])
+    print(f"{label:<48} {base:7.3f} ms -> {own:7.3f} ms  ({own / base:.2f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=12)
+    rounds = parser.parse_args().rounds
+    print("CPU per request, median of rounds: baseline -> ours (ratio)")
+    measure("precheck of BatchExecuteStatement(25)", *precheck(), rounds)
+    measure("building its 25 items (moto's Item -> SizedItem)", *items(), rounds)
+    measure(
+        "client PublishBatch(10): signed -> placeholder",
+        publishing(unchecked=False),
+        publishing(unchecked=True),
+        rounds,
+    )
+
+
+if __name__ == "__main__":
+    main()
