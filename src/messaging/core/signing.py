@@ -1,9 +1,10 @@
 """Requests to an endpoint that checks no signature carry a placeholder one.
 
 The gap it closes: SigV4 signing hashes every request body and derives a key for every
-request. That was half of a client's CPU for a PublishBatch of 10 events (2.1 -> 1.1 ms
-with the network stubbed out) and a share of every function's BatchExecuteStatement:
-CPU that, on one machine, the local cloud needs (issue #21).
+request. That was more than a third of a client's CPU for a PublishBatch of 10 events
+(2.0 -> 1.3 ms with the network stubbed out, `bench/cheaper_events.py`: botocore
+urlencodes a query body once more to sign it) and a share of every function's
+BatchExecuteStatement: CPU that, on one machine, the local cloud needs (issue #21).
 
 The local cloud has no secrets to check a signature with, and says so in a header of
 every response (`SIGNATURES_HEADER`). A client that has read it from its endpoint sends
@@ -55,10 +56,6 @@ class SignatureWaiver:
             return None if credentials is None else str(credentials.access_key)
 
         return cls(access_key)
-
-    @property
-    def waived(self) -> bool:
-        return self._waived.is_set()
 
     def register(self, events: Any) -> None:
         """On a client's own emitter (`client.meta.events`): its endpoint, not others'."""
