@@ -33,7 +33,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from moto.core import parse as moto_parse
 
 from messaging.localcloud.shape_compiler import Compiled
-from messaging.localcloud.wire import members_of
+from messaging.localcloud.shape_members import members_of
 
 __all__ = ["PresentMembersJSONParser", "hand_over", "handed_over", "install", "uninstall"]
 

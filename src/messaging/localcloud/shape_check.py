@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sized
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from messaging.localcloud.shape_compiler import Compiled
+from messaging.localcloud.shape_members import members_of
 
 __all__ = ["MAX_DEPTH", "conforms"]
 
@@ -114,14 +115,9 @@ def _blob(within: Callable[[Any], bool] | None) -> Check:
 def _structure(shape: StructureShape, check_of: Callable[[Shape], Check]) -> Check:
     if shape.is_document_type:
         return lambda value, depth: isinstance(value, dict)
-    members: dict[str, Check] = {}
-    required: list[str] = []
-    for name, member in shape.members.items():
-        wire = member.serialization.get("name", name)
-        members[wire] = check_of(member)
-        if name in shape.required_members:
-            required.append(wire)
-    member_check = members.get
+    table = members_of(shape)
+    member_check = {wire: check_of(m.shape) for wire, m in table.by_wire.items()}.get
+    required = [wire for wire, _ in table.required]
 
     def check(value: Any, depth: int) -> bool:
         if not isinstance(value, dict) or depth > MAX_DEPTH:
@@ -140,30 +136,24 @@ def _structure(shape: StructureShape, check_of: Callable[[Shape], Check]) -> Che
 
 
 def _list(shape: ListShape, check_of: Callable[[Shape], Check]) -> Check:
-    within = _within(shape)
-    entry = check_of(shape.member)
-
-    def check(value: Any, depth: int) -> bool:
-        if not isinstance(value, list) or (within is not None and not within(len(value))):
-            return False
-        deeper = depth + 1
-        for item in value:  # noqa: SIM110 - a loop: no generator per node
-            if item is None or not entry(item, deeper):
-                return False
-        return True
-
-    return check
+    return _entries(shape, list, iter, check_of(shape.member))
 
 
 def _map(shape: MapShape, check_of: Callable[[Shape], Check]) -> Check:
+    return _entries(shape, dict, dict.values, check_of(shape.value))
+
+
+def _entries(
+    shape: Shape, kind: type[Sized], entries: Callable[[Any], Iterable[Any]], entry: Check
+) -> Check:
+    """A list or a map: its length within bounds, and each entry present and conforming."""
     within = _within(shape)
-    entry = check_of(shape.value)
 
     def check(value: Any, depth: int) -> bool:
-        if not isinstance(value, dict) or (within is not None and not within(len(value))):
+        if not isinstance(value, kind) or (within is not None and not within(len(value))):
             return False
         deeper = depth + 1
-        for item in value.values():  # noqa: SIM110 - a loop: no generator per node
+        for item in entries(value):  # noqa: SIM110 - a loop: no generator per node
             if item is None or not entry(item, deeper):
                 return False
         return True

@@ -31,8 +31,7 @@ import base64
 import binascii
 import json
 import re
-import weakref
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qsl
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -40,15 +39,13 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from messaging.localcloud.aws_errors import RefusalError
 from messaging.localcloud.route import SIGV4_SCOPE, Route
 from messaging.localcloud.shape_check import conforms
+from messaging.localcloud.shape_members import members_of
 
 __all__ = [
-    "Member",
-    "Members",
     "check_json",
     "check_query",
     "check_signature",
     "decoded_pairs",
-    "members_of",
 ]
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
@@ -181,52 +178,6 @@ def _is_a(value: Any, accepts: type | tuple[type, ...]) -> bool:
     if isinstance(value, bool):
         return accepts is bool
     return isinstance(value, accepts)
-
-
-def _camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
-
-
-class Member(NamedTuple):
-    """One member of a structure shape, as both walks of a request need it."""
-
-    shape: Shape
-    name: str  # the member's name in the model (moto's parsed key)
-    label: str  # its name in a validation message (camelCase)
-    position: int  # its place in the shape's member order (moto's key order)
-
-
-class Members:
-    """A structure's members by their name on the wire, worked out once per shape.
-
-    A document names few of a shape's members (an AttributeValue one of ten), so a walk
-    visits the members present (and this check then the required ones), not every
-    member. The precheck's validator and `json_parser` share the table.
-    """
-
-    __slots__ = ("by_wire", "required")
-
-    def __init__(self, shape: StructureShape) -> None:
-        self.by_wire: dict[str, Member] = {}
-        self.required: list[tuple[str, str]] = []  # (wire name, name in a message)
-        for position, (name, member) in enumerate(shape.members.items()):
-            wire = member.serialization.get("name", name)
-            self.by_wire[wire] = Member(member, name, _camel(name), position)
-            if name in shape.required_members:
-                self.required.append((wire, _camel(name)))
-
-
-# botocore keeps one Shape object per shape of a loaded model; weak keys, so a model
-# that `route.service_model`'s cache lets go takes its entries with it.
-_MEMBERS: weakref.WeakKeyDictionary[StructureShape, Members] = weakref.WeakKeyDictionary()
-
-
-def members_of(shape: StructureShape) -> Members:
-    """`shape`'s member table, built on first use."""
-    found = _MEMBERS.get(shape)
-    if found is None:
-        found = _MEMBERS[shape] = Members(shape)
-    return found
 
 
 class _Validator:
