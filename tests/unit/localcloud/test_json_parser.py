@@ -17,18 +17,7 @@ from moto.core.utils import get_service_model
 
 from messaging.localcloud import json_parser
 from messaging.localcloud.json_parser import PresentMembersJSONParser, hand_over
-
-OPERATIONS = [
-    ("dynamodb", "BatchExecuteStatement"),
-    ("dynamodb", "TransactWriteItems"),
-    ("dynamodb", "PutItem"),
-    ("dynamodb", "Query"),
-    ("dynamodb", "ExportTableToPointInTime"),  # a timestamp member
-    ("sqs", "SendMessageBatch"),  # blobs in message attributes
-    ("sqs", "ReceiveMessage"),
-    ("firehose", "PutRecordBatch"),
-    ("logs", "PutLogEvents"),
-]
+from tests.support.json_operations import OPERATIONS
 
 _SCALARS: dict[str, st.SearchStrategy[Any]] = {
     "string": st.text(max_size=8),

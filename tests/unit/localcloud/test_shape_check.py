@@ -17,19 +17,7 @@ from messaging.localcloud.aws_errors import RefusalError
 from messaging.localcloud.route import route_of
 from messaging.localcloud.shape_check import MAX_DEPTH, conforms
 from tests.support import wsgi
-
-OPERATIONS = [
-    ("dynamodb", "BatchExecuteStatement"),
-    ("dynamodb", "TransactWriteItems"),
-    ("dynamodb", "PutItem"),
-    ("dynamodb", "Query"),
-    ("dynamodb", "CreateTable"),
-    ("dynamodb", "ExportTableToPointInTime"),  # a timestamp member
-    ("sqs", "SendMessageBatch"),  # blobs in message attributes
-    ("sqs", "ReceiveMessage"),
-    ("firehose", "PutRecordBatch"),  # bounded blobs and lists
-    ("logs", "PutLogEvents"),
-]
+from tests.support.json_operations import OPERATIONS
 
 # Anything JSON can hold, for a node of the wrong kind.
 _ANY_JSON: st.SearchStrategy[Any] = (
