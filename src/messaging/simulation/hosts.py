@@ -10,7 +10,9 @@ AWS requests they made, and stop. Two hosts answer it:
   (`function_logs`): events done per service, outcomes, the AWS calls each invocation
   made, latencies, invocations and concurrency. The requests of the event source
   mappings (their polling of the queues) are not in any log: a `MappingMeter` reads
-  them where an endpoint exposes them; on AWS that polling is free and not exposed.
+  them where an endpoint exposes them (AWS does not). A mapping counts from its
+  creation, so the host reads the counts when it starts and reports what was added
+  since: a run on a stack that earlier runs used is not charged with their polling.
 
 A host that sees a backlog no one works on for `stall_timeout` stops the run with the
 reason (for Lambda: nothing runs the mappings, or every invocation fails before it logs)
@@ -224,6 +226,8 @@ class LambdaHost:
         self._thread: threading.Thread | None = None
         self.read_failures = 0
         self._metered: set[str] = set()
+        # Each mapping's counts when the host started (None: unreadable, so not metered).
+        self._polled_before: dict[str, Mapping[str, int] | None] = {}
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -235,6 +239,8 @@ class LambdaHost:
                 client.get_function(FunctionName=function)
             except ClientError as error:
                 raise HostError(f"{name}: function {function}: {describe(error)}") from error
+        for name, function in self.functions_by_service.items():
+            self._polled_before[name] = self._read_meter(function)
         self._thread = threading.Thread(target=self._follow, name="function-logs", daemon=True)
         self._thread.start()
 
@@ -329,16 +335,34 @@ class LambdaHost:
         """Each function's own calls, and its mapping's polling where it is metered."""
         with self._lock:
             counted = {name: sum(a.aws_calls.values()) for name, a in self.activity.items()}
-        for name, function in self.functions_by_service.items():
-            try:
-                polled = self.mapping_meter(function) if self.mapping_meter else None
-            except (BotoCoreError, ClientError) as error:
-                logger.warning("%s: mapping requests not read: %s", function, describe(error))
-                polled = None
+        for name in self.functions_by_service:
+            polled = self._polled_since_start(name)
             if polled is not None:
                 counted[f"{name}-mapping"] = sum(polled.values())
                 self._metered.add(name)
         return counted
+
+    def _read_meter(self, function: str) -> Mapping[str, int] | None:
+        try:
+            return self.mapping_meter(function) if self.mapping_meter else None
+        except (BotoCoreError, ClientError) as error:
+            logger.warning("%s: mapping requests not read: %s", function, describe(error))
+            return None
+
+    def _polled_since_start(self, name: str) -> dict[str, int] | None:
+        """The SQS requests `name`'s mapping made since `start`, by operation; None when
+        either reading failed. A count lower than at the start (the mapping was
+        replaced, and counts again from 0) is taken as it is."""
+        before = self._polled_before.get(name, {})
+        now = self._read_meter(self.functions_by_service[name])
+        if now is None or before is None:
+            return None
+        return {
+            operation: count - before.get(operation, 0)
+            if count >= before.get(operation, 0)
+            else count
+            for operation, count in now.items()
+        }
 
     def billing(self) -> tuple[dict[str, Usage], Extras]:
         """The handlers' `aws_usage`, the mappings' metered polling, and the functions' bill.
@@ -355,8 +379,8 @@ class LambdaHost:
                 lambda_gb_seconds=sum(a.gb_seconds for a in self.activity.values()),
                 log_bytes=sum(a.log_bytes for a in self.activity.values()),
             )
-        for function in self.functions_by_service.values():
-            polled = self.mapping_meter(function) if self.mapping_meter else None
+        for name in self.functions_by_service:
+            polled = self._polled_since_start(name)
             # "sqs:ReceiveMessage", or the bare operation the local runtime counts.
             merge(
                 usage,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,60 @@ def test_the_functions_units_and_the_mappings_sqs_requests_are_billed() -> None:
     assert extras.lambda_invocations == 2
     assert extras.lambda_gb_seconds == pytest.approx(2 * 1.0 * 0.5)
     assert extras.log_bytes == 2 * (len(REPORT) + len(LINE))
+
+
+class _Clients:
+    """A session whose clients answer what the host asks: no logs, every function exists."""
+
+    def client(self, service: str) -> object:
+        return self
+
+    def filter_log_events(self, **_: object) -> dict[str, list[object]]:
+        return {"events": []}
+
+    def get_function(self, **_: object) -> dict[str, object]:
+        return {}
+
+
+def test_a_run_is_charged_only_the_polling_its_mappings_did_after_it_started() -> None:
+    # The mappings count from their creation; an earlier run on the stack left counts.
+    outputs = {}
+    for spec in SERVICES.values():
+        outputs[spec.function_output] = f"{spec.name}-service"
+        outputs[spec.queue_output] = f"http://127.0.0.1:1/000000000000/{spec.name}"
+    polled: dict[str, dict[str, int]] = {
+        "orders-service": {"ReceiveMessage": 300, "DeleteMessageBatch": 250},
+        "payments-service": {"ReceiveMessage": 310},
+    }
+    session: Any = _Clients()
+    host = LambdaHost(SERVICES.values(), outputs, session, interval=3600, mapping_meter=polled.get)
+    host.start()
+    polled["orders-service"] = {"ReceiveMessage": 320, "DeleteMessageBatch": 260}
+    # Replaced during the run: the new mapping counts from 0 again, taken as it is.
+    polled["payments-service"] = {"ReceiveMessage": 7, "ChangeMessageVisibilityBatch": 1}
+    host.stop()
+    assert host.requests() == {
+        "orders": 0,
+        "payments": 0,
+        "orders-mapping": 30,
+        "payments-mapping": 8,
+    }
+    usage, _ = host.billing()
+    assert usage["sqs:ReceiveMessage"].requests == 20 + 7
+    assert usage["sqs:DeleteMessageBatch"].requests == 10
+    assert host.mappings_metered
+
+
+def test_a_mapping_unread_at_the_start_is_not_metered() -> None:
+    outputs = {}
+    for spec in SERVICES.values():
+        outputs[spec.function_output] = f"{spec.name}-service"
+        outputs[spec.queue_output] = f"http://127.0.0.1:1/000000000000/{spec.name}"
+    polled: dict[str, dict[str, int]] = {"orders-service": {"ReceiveMessage": 3}}
+    session: Any = _Clients()
+    host = LambdaHost(SERVICES.values(), outputs, session, interval=3600, mapping_meter=polled.get)
+    host.start()
+    polled["payments-service"] = {"ReceiveMessage": 5}  # readable only later: not this run's
+    host.stop()
+    assert host.requests() == {"orders": 0, "payments": 0, "orders-mapping": 0}
+    assert not host.mappings_metered
