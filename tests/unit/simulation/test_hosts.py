@@ -26,11 +26,17 @@ LINE = json.dumps(
 )
 
 
-def test_the_functions_units_and_the_mappings_sqs_requests_are_billed() -> None:
+def _outputs() -> dict[str, str]:
+    """The stack outputs a Lambda host reads: each service's function and queue."""
     outputs = {}
     for spec in SERVICES.values():
         outputs[spec.function_output] = f"{spec.name}-service"
         outputs[spec.queue_output] = f"http://127.0.0.1:1/000000000000/{spec.name}"
+    return outputs
+
+
+def test_the_functions_units_and_the_mappings_sqs_requests_are_billed() -> None:
+    outputs = _outputs()
     aws = Aws(
         Settings(endpoint_url="http://127.0.0.1:1", region="us-east-1"),
         placeholder_credentials=("test", "test"),
@@ -67,10 +73,7 @@ class _Clients:
 
 def test_a_run_is_charged_only_the_polling_its_mappings_did_after_it_started() -> None:
     # The mappings count from their creation; an earlier run on the stack left counts.
-    outputs = {}
-    for spec in SERVICES.values():
-        outputs[spec.function_output] = f"{spec.name}-service"
-        outputs[spec.queue_output] = f"http://127.0.0.1:1/000000000000/{spec.name}"
+    outputs = _outputs()
     polled: dict[str, dict[str, int]] = {
         "orders-service": {"ReceiveMessage": 300, "DeleteMessageBatch": 250},
         "payments-service": {"ReceiveMessage": 310},
@@ -95,10 +98,7 @@ def test_a_run_is_charged_only_the_polling_its_mappings_did_after_it_started() -
 
 
 def test_a_mapping_unread_at_the_start_is_not_metered() -> None:
-    outputs = {}
-    for spec in SERVICES.values():
-        outputs[spec.function_output] = f"{spec.name}-service"
-        outputs[spec.queue_output] = f"http://127.0.0.1:1/000000000000/{spec.name}"
+    outputs = _outputs()
     polled: dict[str, dict[str, int]] = {"orders-service": {"ReceiveMessage": 3}}
     session: Any = _Clients()
     host = LambdaHost(SERVICES.values(), outputs, session, interval=3600, mapping_meter=polled.get)
