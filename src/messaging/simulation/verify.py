@@ -391,11 +391,14 @@ def _hosted_line(report: Report) -> str:
         return "services: long-running workers in this process"
     invoked = ", ".join(f"{k} {v}" for k, v in (report.invocations or {}).items())
     polling = (
-        "its polling counted as <service>-mapping"
+        "counted as <service>-mapping (this run's only)"
         if report.mapping_requests_counted
-        else "its polling not counted (not exposed by this endpoint; free on AWS)"
+        else "not counted (not exposed by this endpoint; free on AWS)"
     )
-    return f"services: Lambda functions ({invoked} invocations); event source mapping {polling}"
+    return (
+        f"services: Lambda functions ({invoked} invocations); "
+        f"the event source mappings' polling {polling}"
+    )
 
 
 def _added(dlq_added: dict[str, int]) -> str:

@@ -172,3 +172,19 @@ def test_a_lake_scan_reads_what_was_written_since_and_counts_the_run_s_objects()
     scan.scan(s3, "lake")  # type: ignore[arg-type]
     assert len(s3.read) == 3  # each object read once across scans
     assert len(scan.objects) == 2
+
+
+def test_the_summary_says_whether_the_mappings_polling_was_counted() -> None:
+    hosted = {"services": "lambda", "invocations": {"orders": 3, "payments": 4}}
+    counted = summary_lines(report(**hosted, mapping_requests_counted=True))
+    assert (
+        "services: Lambda functions (orders 3, payments 4 invocations); the event source "
+        "mappings' polling counted as <service>-mapping (this run's only)"
+    ) in counted
+    missing = summary_lines(report(**hosted, mapping_requests_counted=False))
+    assert any(
+        line.endswith("polling not counted (not exposed by this endpoint; free on AWS)")
+        for line in missing
+    )
+    workers = summary_lines(report(services="workers"))
+    assert "services: long-running workers in this process" in workers
