@@ -120,6 +120,13 @@ def _structure(shape: StructureShape, parse_of: Callable[[Shape], Parse]) -> Par
     def parse(parser: Any, value: Any) -> Any:
         if value is None:
             return None
+        if value.__class__ is dict and len(value) == 1:  # an AttributeValue: nothing to order
+            for wire, raw in value.items():
+                parsed = parser.MAP_TYPE()
+                member = member_of(wire)
+                if member is not None and raw is not None:
+                    parsed[member[1]] = member[2](parser, raw)
+                return parsed
         found = []
         for wire, raw in value.items():
             member = member_of(wire)

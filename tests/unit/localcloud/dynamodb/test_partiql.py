@@ -11,6 +11,7 @@ from moto.dynamodb.exceptions import MockValidationException, ResourceNotFoundEx
 from messaging.core.partiql import insert_statement
 from messaging.localcloud.dynamodb.partiql import DuplicateItemError
 from messaging.localcloud.dynamodb.transactions import LocalDynamoDBBackend
+from tests.support.moto_state import make_table
 
 
 def insert(key: str, table: str = "t", **extra: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +84,40 @@ def test_the_same_item_twice_fails_the_whole_batch_before_any_write(
     with pytest.raises(MockValidationException, match="contains duplicates"):
         dynamodb.batch_execute_statement([insert("a"), insert("b"), insert("a")])
     assert stored(dynamodb) == {}
+
+
+def test_a_batch_s_duplicates_are_told_by_the_whole_key_of_its_own_table(
+    dynamodb: LocalDynamoDBBackend,
+) -> None:
+    make_table("r", ranged=True)
+
+    def ranged(key: str, sort: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Statement": insert_statement("r", ["pk", "sk"]),
+            "Parameters": [{"S": key}, sort],
+        }
+
+    # the same text in another table, under another sort key or another type: distinct
+    distinct = [insert("a"), ranged("a", {"N": "1"}), ranged("a", {"N": "2"})]
+    answers = dynamodb.batch_execute_statement([*distinct, ranged("b", {"S": "1"})])
+    assert [answer.get("Error", {}).get("Code") for answer in answers] == [
+        None,
+        None,
+        None,
+        "ValidationError",  # a string where the table's sort key is a number
+    ]
+    with pytest.raises(MockValidationException, match="contains duplicates"):
+        dynamodb.batch_execute_statement([ranged("c", {"N": "1"}), ranged("c", {"N": "1"})])
+    # key values DynamoDB refuses are told apart (and then fail alone) by their whole value
+    odd: list[dict[str, Any]] = [
+        {"M": {"x": {"S": "1"}}},
+        {"L": [{"S": "1"}]},
+        {"S": "1", "N": "1"},
+    ]
+    answers = dynamodb.batch_execute_statement([ranged("d", value) for value in odd])
+    assert [answer["Error"]["Code"] for answer in answers] == ["ValidationError"] * 3
+    with pytest.raises(MockValidationException, match="contains duplicates"):
+        dynamodb.batch_execute_statement([ranged("e", odd[0]), ranged("e", odd[0])])
 
 
 def test_more_than_25_statements_are_refused(dynamodb: LocalDynamoDBBackend) -> None:
