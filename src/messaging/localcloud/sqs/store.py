@@ -25,6 +25,13 @@ first entry tells at once whether any of them is left.
 
 A long poll waits outside the snapshot gate (`state.gate`), so a snapshot never waits
 for one. The store pickles without its condition, which is made anew on restore.
+
+Waking the parked receivers: a put wakes one, and a receiver that took messages and left
+some receivable wakes the next, so every waiter is woken while there is something to
+take, and none for nothing. Waking all of them on every put (as before) woke an event
+source mapping's five pollers for each PublishBatch, four of which found the batch taken
+and parked again: wake-ups, and interpreter switches, that the local cloud's one core
+paid for at every event (issue #21).
 """
 
 from __future__ import annotations
@@ -90,7 +97,7 @@ def arriving_together() -> Iterator[None]:
             with store.cond:
                 for message, delay, enqueued_at in pending:
                     store._put(message, delay, enqueued_at)  # noqa: SLF001 - same module
-                store.cond.notify_all()
+                store.cond.notify()  # one receiver; it wakes the next if it leaves any
 
 
 class Counts(NamedTuple):
@@ -157,7 +164,7 @@ class MessageStore:
             return
         with self.cond:
             self._put(message, delay, enqueued_at)
-            self.cond.notify_all()
+            self.cond.notify()  # one receiver; it wakes the next if it leaves any
 
     def _put(self, message: Message, delay: float, enqueued_at: float | None) -> None:
         """The put itself; the caller holds the lock and wakes the waiters."""
@@ -192,8 +199,11 @@ class MessageStore:
                 self._advance(now)
                 received = self._take(now, count, visibility, attribute_names, max_receive)
                 if received.delivered or received.dead:
-                    # No notify: a waiter parked before this message became receivable was
-                    # woken by the put or CMV, or planned its wake for that due time.
+                    # A waiter parked before these messages became receivable was woken
+                    # by the put or CMV, or planned its wake for that due time; what this
+                    # call left is the next waiter's.
+                    if self._counts[READY]:
+                        self.cond.notify()
                     self._compact()
                     return received
                 if now >= deadline:

@@ -103,6 +103,17 @@ def parked(queue: FastQueue, waiters: int = 1) -> None:
     pytest.fail("long poll never parked")
 
 
+def returned(waiters: list[Waiter], count: int) -> list[Waiter]:
+    """The waiters that returned, once `count` of them have (a sync point, no luck)."""
+    pause = threading.Event()
+    for _ in range(10_000):
+        done = [w for w in waiters if w.done.is_set()]
+        if len(done) >= count:
+            return done
+        pause.wait(0.001)
+    pytest.fail(f"fewer than {count} long polls returned")
+
+
 # -- visibility, receive counts ---------------------------------------------------------
 
 
@@ -269,6 +280,53 @@ def test_a_batch_sent_together_wakes_a_parked_long_poll_to_all_of_it(
     }
     backend.send_message_batch("q", entries)
     assert sorted(m.body for m in waiter.join()) == sorted(f"m{n}" for n in range(10))
+
+
+def test_a_batch_wakes_one_parked_long_poll_not_all_of_them(
+    backend: FastSQSBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = fast_queue(backend, "q")
+    store = queue.store
+    takes: list[int] = []
+    take = store._take
+
+    def counted(*args: Any) -> Any:
+        takes.append(1)
+        return take(*args)
+
+    monkeypatch.setattr(store, "_take", counted)
+    waiters = [Waiter(lambda: receive(backend, "q", wait=20)) for _ in range(3)]
+    parked(queue, 3)
+    assert len(takes) == 3  # each found nothing and parked
+    with arriving_together():
+        for n in range(10):
+            backend.send_message("q", f"m{n}")
+    (winner,) = returned(waiters, 1)
+    assert sorted(m.body for m in winner.join()) == sorted(f"m{n}" for n in range(10))
+    parked(queue, 2)
+    # Woken all, the other two would each have looked again (6 takes) before parking.
+    assert len(takes) == 4
+    assert returned(waiters, 1) == [winner]
+    backend.send_message("q", "one more")  # the two others are still parked, and wake
+    (second,) = (w for w in returned(waiters, 2) if w is not winner)
+    backend.send_message("q", "the last")
+    (third,) = (w for w in returned(waiters, 3) if w not in (winner, second))
+    assert [m.body for m in second.join() + third.join()] == ["one more", "the last"]
+
+
+def test_a_long_poll_that_leaves_messages_wakes_the_next_one(
+    backend: FastSQSBackend,
+) -> None:
+    queue = fast_queue(backend, "q")
+    first = Waiter(lambda: receive(backend, "q", count=1, wait=20))
+    second = Waiter(lambda: receive(backend, "q", count=1, wait=20))
+    parked(queue, 2)
+    with arriving_together():
+        backend.send_message("q", "a")
+        backend.send_message("q", "b")
+    # One put woke one poll; it took one message and woke the other for the second
+    # (without that, the other would sleep its 20 s and `join` fails at 10).
+    assert sorted(m.body for m in first.join() + second.join()) == ["a", "b"]
 
 
 def test_inside_arriving_together_a_put_wakes_no_one_until_the_block_ends(
