@@ -32,7 +32,6 @@ import binascii
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
@@ -92,15 +91,50 @@ def check_signature(authorization: str | None) -> None:
 
 
 def decoded_pairs(text: bytes) -> list[tuple[str, str]]:
-    """`name=value&...` decoded, or MalformedQueryString for a bad escape or bad UTF-8."""
+    """`name=value&...` decoded, or MalformedQueryString for a bad escape or bad UTF-8.
+
+    The pairs `urllib.parse.parse_qsl(text, keep_blank_values=True, errors="strict")`
+    gives, decoded in C: its `unquote` walks every escape in Python, which was 0.6 ms of
+    a 10 KB PublishBatch (a JSON message is mostly escapes). Here, the text being ASCII
+    with every `%` followed by two hex digits (both checked first), an escaped field is
+    quoted-printable once its `=` are written `=3D` and its `%` written `=`, and
+    `binascii.a2b_qp` decodes it; a field without escapes is taken as it is.
+    """
     if _BAD_ESCAPE.search(text):
         raise RefusalError(404, "MalformedQueryString", "The query string contains a bad escape")
     try:
-        return parse_qsl(text.decode("ascii"), keep_blank_values=True, errors="strict")
-    except UnicodeError:
-        raise RefusalError(
-            404, "MalformedQueryString", "The query string is not percent-encoded UTF-8"
-        ) from None
+        whole = text.decode("ascii")
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
+    pairs = []
+    for field in whole.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append(
+                (
+                    _unquoted(name) if "%" in name or "+" in name else name,
+                    _unquoted(value) if "%" in value or "+" in value else value,
+                )
+            )
+    return pairs
+
+
+def _not_utf8() -> RefusalError:
+    return RefusalError(
+        404, "MalformedQueryString", "The query string is not percent-encoded UTF-8"
+    )
+
+
+def _unquoted(escaped: str) -> str:
+    """`urllib.parse.unquote_plus(escaped, errors="strict")` for a well-escaped ASCII text."""
+    escaped = escaped.replace("+", " ")
+    if "%" not in escaped:
+        return escaped
+    quoted_printable = escaped.replace("=", "=3D").replace("%", "=")
+    try:
+        return binascii.a2b_qp(quoted_printable).decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
 
 
 def check_query(route: Route) -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from messaging.localcloud.aws_errors import RefusalError
 from messaging.localcloud.route import route_of
@@ -149,6 +153,40 @@ def test_a_good_query_request_passes_and_keeps_its_decoded_parameters() -> None:
 
 def test_percent_decoding_is_strict_utf8() -> None:
     assert decoded_pairs(b"a=%E2%80%AE&b=+") == [("a", "\u202e"), ("b", " ")]
+
+
+# ASCII fields of names, values, separators and escapes, some of them bad UTF-8
+_ESCAPE = st.integers(0, 255).map(lambda byte: f"%{byte:02{'X' if byte % 2 else 'x'}}")
+_FIELD_TEXT = st.lists(
+    st.sampled_from(["=", "&", "+", ";", " ", "\\", "=3D", "%25", "a"])
+    | st.characters(max_codepoint=127)
+    | _ESCAPE
+    | st.just("%C3%A9")
+    | st.just("%F0%9F%98%80"),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_FIELD_TEXT)
+def test_decoded_pairs_are_parse_qsl_s_strict_ones(text: str) -> None:
+    body = text.encode("ascii")
+    try:
+        expected: Any = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeError:
+        expected = "refused"
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text):
+        expected = "refused"  # a bad escape, refused before decoding
+    if expected == "refused":
+        with pytest.raises(RefusalError, match="MalformedQueryString"):
+            decoded_pairs(body)
+    else:
+        assert decoded_pairs(body) == expected
+
+
+def test_a_query_that_is_not_ascii_is_refused() -> None:
+    with pytest.raises(RefusalError, match="MalformedQueryString"):
+        decoded_pairs("a=é".encode())
 
 
 @pytest.mark.parametrize(
