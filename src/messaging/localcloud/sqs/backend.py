@@ -22,7 +22,8 @@ AWS semantics kept (standard queues):
   to the DLQ on the next ReceiveMessage after that, which does not return it; it keeps its
   original enqueue time (retention) and receive count;
 - long polls wait on the condition until the next due time, so they wake at once on a
-  send, a ChangeMessageVisibility(0), a visibility expiry or the end of a delay;
+  send, a ChangeMessageVisibility(0), a visibility expiry or the end of a delay (a send
+  wakes one of them, and a poll that leaves messages wakes the next: `store`);
 - receipt handles: a handle the queue never issued (malformed, forged, another queue's) is
   ReceiptHandleIsInvalid. DeleteMessage with the latest or an older handle deletes the
   message and succeeds if it is already gone (API_DeleteMessage: an old handle "succeeds,
