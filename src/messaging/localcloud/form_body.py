@@ -10,9 +10,10 @@ moto's Flask apps build their requests from `BackendRequest`; the server gives t
 `DecodedOnceRequest`, that class with a form parser that, for a urlencoded body equal
 byte for byte to the one the precheck decoded, takes the precheck's pairs
 (`Route.form_params`). Anything else (no precheck ran, another body, another content
-type) is parsed by werkzeug, unchanged. The pairs are the same: both decode with
-`parse_qsl(keep_blank_values=True)`, and the precheck refuses the bodies on which the
-two would differ (bad escapes, bytes that are not UTF-8, which werkzeug would re-quote).
+type) is parsed by werkzeug, unchanged. The pairs are the same: both decode as
+`parse_qsl(keep_blank_values=True)` does (the precheck's `wire.decoded_pairs` gives its
+pairs, decoded in C), and the precheck refuses the bodies on which the two would differ
+(bad escapes, bytes that are not UTF-8, which werkzeug would re-quote).
 """
 
 from __future__ import annotations
