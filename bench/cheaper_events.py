@@ -8,8 +8,9 @@ process.
 - A client's PublishBatch of 10 events through botocore (the producer's request), with
   the network stubbed out: signed with SigV4, against a placeholder signature once the
   endpoint has said that it checks none (`core.signing`).
-- Seventh pass: percent-decoding that PublishBatch's form body, `urllib.parse.parse_qsl`
-  (the baseline) against `wire.decoded_pairs`; and telling the duplicate keys of a
+- Seventh pass: percent-decoding that PublishBatch's form body, the escape check then
+  `urllib.parse.parse_qsl` (the baseline, the code before) against `wire.decoded_pairs`
+  (the same check, then decoding in C); and telling the duplicate keys of a
   BatchExecuteStatement(25), each key as JSON text (the baseline, the code before)
   against `partiql._key_marker`.
 
@@ -168,7 +169,8 @@ def form_decoding() -> tuple[Callable[[], None], Callable[[], None]]:
     if wire.decoded_pairs(body) != parse_qsl(body.decode("ascii"), keep_blank_values=True):
         raise SystemExit("decoded_pairs and parse_qsl disagree on the body")
 
-    def stdlib() -> None:
+    def stdlib() -> None:  # the code before this pass: the same escape check, then parse_qsl
+        wire._BAD_ESCAPE.search(body)  # noqa: SLF001 - the baseline's own first step
         parse_qsl(body.decode("ascii"), keep_blank_values=True, errors="strict")
 
     def ours() -> None:
