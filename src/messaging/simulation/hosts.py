@@ -228,6 +228,8 @@ class LambdaHost:
         self._metered: set[str] = set()
         # Each mapping's counts when the host started (None: unreadable, so not metered).
         self._polled_before: dict[str, Mapping[str, int] | None] = {}
+        # What each mapping polled during the run, read once after it (`_polling`).
+        self._polled_during: dict[str, dict[str, int] | None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -335,8 +337,7 @@ class LambdaHost:
         """Each function's own calls, and its mapping's polling where it is metered."""
         with self._lock:
             counted = {name: sum(a.aws_calls.values()) for name, a in self.activity.items()}
-        for name in self.functions_by_service:
-            polled = self._polled_since_start(name)
+        for name, polled in self._polling().items():
             if polled is not None:
                 counted[f"{name}-mapping"] = sum(polled.values())
                 self._metered.add(name)
@@ -348,6 +349,15 @@ class LambdaHost:
         except (BotoCoreError, ClientError) as error:
             logger.warning("%s: mapping requests not read: %s", function, describe(error))
             return None
+
+    def _polling(self) -> dict[str, dict[str, int] | None]:
+        """Each mapping's polling during the run, read on first use after it: `requests()`
+        and `billing()` then agree, and each mapping is read once, not once for each."""
+        if self._polled_during is None:
+            self._polled_during = {
+                name: self._polled_since_start(name) for name in self.functions_by_service
+            }
+        return self._polled_during
 
     def _polled_since_start(self, name: str) -> dict[str, int] | None:
         """The SQS requests `name`'s mapping made since `start`, by operation; None when
@@ -379,8 +389,7 @@ class LambdaHost:
                 lambda_gb_seconds=sum(a.gb_seconds for a in self.activity.values()),
                 log_bytes=sum(a.log_bytes for a in self.activity.values()),
             )
-        for name in self.functions_by_service:
-            polled = self._polled_since_start(name)
+        for polled in self._polling().values():
             # "sqs:ReceiveMessage", or the bare operation the local runtime counts.
             merge(
                 usage,

@@ -107,3 +107,24 @@ def test_a_mapping_unread_at_the_start_is_not_metered() -> None:
     host.stop()
     assert host.requests() == {"orders": 0, "payments": 0, "orders-mapping": 0}
     assert not host.mappings_metered
+
+
+def test_requests_and_billing_read_each_mapping_once_after_the_run_and_agree() -> None:
+    outputs = _outputs()
+    polled = {"orders-service": {"ReceiveMessage": 1}, "payments-service": {"ReceiveMessage": 2}}
+    reads: list[str] = []
+
+    def meter(function: str) -> dict[str, int]:
+        reads.append(function)
+        return dict(polled[function])
+
+    session: Any = _Clients()
+    host = LambdaHost(SERVICES.values(), outputs, session, interval=3600, mapping_meter=meter)
+    host.start()
+    host.stop()
+    polled["orders-service"] = {"ReceiveMessage": 11}
+    assert host.requests()["orders-mapping"] == 10
+    polled["orders-service"] = {"ReceiveMessage": 50}  # idle polls after the reading
+    usage, _ = host.billing()
+    assert usage["sqs:ReceiveMessage"].requests == 10
+    assert sorted(reads) == sorted(2 * ["orders-service", "payments-service"])
