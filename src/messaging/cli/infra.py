@@ -227,6 +227,7 @@ def up(
         policy = GuardPolicy.build(host, cors_origin or [], allow_host or [])
     except ValueError as error:
         raise fail(f"--cors-origin: {error}", code=2) from error
+    from messaging.localcloud.collector import tune_for_serving  # noqa: PLC0415
     from messaging.localcloud.state.persistence import Persistence, StateError  # noqa: PLC0415
 
     if not is_loopback(host):
@@ -251,6 +252,7 @@ def up(
         ) from error
     except StateError as error:
         raise fail(str(error), code=2) from error
+    tune_for_serving()
     _describe_state(cloud, state_dir, snapshot_interval)
     try:
         with stop_on_signals() as stopping:

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from typing import IO, TYPE_CHECKING, Any, Self
 
 from messaging.errors import MessagingError
+from messaging.localcloud.collector import tune_for_serving
 
 if TYPE_CHECKING:
     from messaging.localcloud.faults import FaultPlan
@@ -211,6 +212,7 @@ def main(argv: list[str]) -> int:
         logger.exception("the local cloud did not start")
         _say(error=f"{type(error).__name__}: {error}")
         return 1
+    tune_for_serving()
     _say(
         endpoint_url=cloud.endpoint_url,
         region=cloud.region,
