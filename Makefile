@@ -94,13 +94,14 @@ $(VENV)/.conformance-stamp: requirements/conformance.txt | $(STAMP)
 	$(UV) pip install --quiet --python $(BIN)/python -r requirements/conformance.txt
 	touch $@
 
-## bench: every figure of the performance issue, in one run (about 8 minutes)
+## bench: every figure of the performance issue, in one run (about 10 minutes)
 bench: $(STAMP) $(WHEELS)/.fetched
 	$(BIN)/python bench/sqs_backlog.py
 	$(BIN)/python bench/requests_per_event.py
 	$(BIN)/python bench/request_rate.py
 	$(BIN)/python bench/protocol_layer.py
 	$(BIN)/python bench/cheaper_events.py
+	$(BIN)/python bench/full_collections.py
 	$(BIN)/python bench/log_search.py
 	$(BIN)/python bench/throughput.py --events 3000
 	$(BIN)/python bench/hosting.py

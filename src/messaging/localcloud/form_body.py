@@ -14,6 +14,15 @@ type) is parsed by werkzeug, unchanged. The pairs are the same: both decode as
 `parse_qsl(keep_blank_values=True)` does (the precheck's `wire.decoded_pairs` gives its
 pairs, decoded in C), and the precheck refuses the bodies on which the two would differ
 (bad escapes, bytes that are not UTF-8, which werkzeug would re-quote).
+
+It also loads the form without Flask's debug-mode helper. moto runs its Flask apps with
+`debug = True`, and in debug mode Flask gives each request's `files` a class of its own,
+built for that request, whose method holds the request in a closure: a class and a
+reference cycle (the request, its environ, its body) for every request, which only the
+cycle collector can free. With full collections made rare in a serving cloud
+(`collector`), the requests that lived long enough to reach the oldest generation
+stayed in memory until the next one. The helper only rewords a KeyError on a file field
+of a form that is not multipart, a field no AWS API has.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from typing import IO, Any
 
 from moto.moto_server.werkzeug_app import BackendRequest
 from werkzeug.formparser import FormDataParser
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 from messaging.localcloud.route import ROUTE_KEY, Route
 
@@ -51,7 +61,11 @@ class _DecodedOnceParser(FormDataParser):
 
 
 class DecodedOnceRequest(BackendRequest):
-    """moto's request class; its form parser takes the precheck's decoded pairs."""
+    """moto's request class: the precheck's decoded pairs, and no class per request."""
+
+    def _load_form_data(self) -> None:
+        # werkzeug's loading; Flask's override would add a class per request
+        WerkzeugRequest._load_form_data(self)  # noqa: SLF001 - the hook werkzeug offers
 
     def make_form_data_parser(self) -> FormDataParser:
         route = self.environ.get(ROUTE_KEY)

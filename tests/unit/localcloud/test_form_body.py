@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 from unittest.mock import patch
 from urllib.parse import urlencode
 
+import flask
 from moto.moto_server.werkzeug_app import BackendRequest
 from werkzeug.test import EnvironBuilder
 
@@ -79,3 +82,34 @@ def test_without_a_precheck_or_a_form_the_request_is_moto_s() -> None:
 
 def test_the_server_s_backend_apps_build_their_requests_with_it() -> None:
     assert backend_app("sns").request_class is DecodedOnceRequest
+
+
+def served_request_is_freed_at_once(request_class: type[Any]) -> bool:
+    """Serve one request as moto's apps do (debug on, the form read); is it freed by refcount?"""
+    app = flask.Flask("moto-like")
+    app.debug = True  # as moto's `create_backend_app` sets it
+    app.request_class = request_class
+    seen: list[weakref.ref[Any]] = []
+
+    @app.route("/", methods=["POST"])
+    def view() -> str:
+        request = flask.request._get_current_object()  # type: ignore[attr-defined]
+        seen.append(weakref.ref(request))
+        return str(len(request.values))  # moto's parse reads the form this way
+
+    collecting = gc.isenabled()
+    gc.disable()  # only reference counting may free it
+    try:
+        with app.test_client() as client:
+            assert client.post("/", data=publish_body()).status_code == 200
+        return seen[0]() is None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def test_a_served_request_leaves_no_reference_cycle_for_the_collector() -> None:
+    assert served_request_is_freed_at_once(DecodedOnceRequest)
+    # moto's class, in Flask's debug mode: the request's `files` got a class of its own
+    # whose closure holds the request, so only the cycle collector frees it
+    assert not served_request_is_freed_at_once(BackendRequest)
