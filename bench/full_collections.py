@@ -15,8 +15,9 @@ by round in the same process:
 - default: CPython's thresholds (a full collection after 10 middle-generation ones);
 - tuned: what `messaging up` sets (`localcloud/collector.py`).
 
-It prints each setting's median process CPU per cycle (the collector's work included),
-its full collections, their total and the longest (the interpreter stands still
+It prints each setting's process CPU per cycle over all its rounds (the collector's
+work included: a median of rounds would leave out the rounds a full collection fell
+in), its full collections, their total and the longest (the interpreter stands still
 through each).
 
     .venv/bin/python bench/full_collections.py [--rounds 12] [--per-round 50] [--lag 40]
@@ -147,10 +148,10 @@ def report(settings: dict[str, Setting], args: argparse.Namespace) -> None:
     for name, setting in settings.items():
         print(
             f"  {name:<8} {setting.thresholds!s:<16} "
-            f"{statistics.median(setting.cpu_ms):11.2f} ms {setting.full:17d} "
+            f"{statistics.fmean(setting.cpu_ms):11.2f} ms {setting.full:17d} "
             f"{setting.full_ms:9.0f} ms {setting.longest_ms:5.0f} ms"
         )
-    ratio = statistics.median(settings["tuned"].cpu_ms) / statistics.median(
+    ratio = statistics.fmean(settings["tuned"].cpu_ms) / statistics.fmean(
         settings["default"].cpu_ms
     )
     print(f"  tuned / default, CPU per cycle: {ratio:.2f}")
