@@ -5,29 +5,30 @@ A serving cloud's heap grows with every stored item, and many objects live just 
 enough to reach the oldest generation and then die (a message waits in its queue until a
 poller takes it), which is what brings the next full collection on.
 
-This replays that cycle through the local cloud in-process, from a fresh cloud as
-`messaging up` starts: a PublishBatch of 10 events fanned out to two queues, and a
-BatchExecuteStatement of 25 INSERTs, through the local cloud's app (`protocol_layer.py`'s
-requests); from each queue, 10 messages received and deleted in-process, as an event
-source mapping's poller does, `--lag` cycles after they were sent. It alternates, round
-by round in the same process:
+This replays that cycle through a fresh local cloud in-process, as `messaging up` starts
+one: a PublishBatch of 10 events fanned out to two queues, and a BatchExecuteStatement
+of 25 INSERTs, through the local cloud's app (`protocol_layer.py`'s requests); from each
+queue, 10 messages received and deleted in-process, as an event source mapping's poller
+does, `--lag` cycles after they were sent. Each run is a process of its own, so that no
+setting inherits the other's heap or collector state; the two settings alternate:
 
 - default: CPython's thresholds (a full collection after 10 middle-generation ones);
 - tuned: what `messaging up` sets (`localcloud/collector.py`).
 
-It prints each setting's process CPU per cycle over all its rounds (the collector's
-work included: a median of rounds would leave out the rounds a full collection fell
-in), its full collections, their total and the longest (the interpreter stands still
-through each).
+It prints each setting's process CPU per cycle (the collector's work included), its full
+collections, their total and the longest (the interpreter stands still through each).
 
-    .venv/bin/python bench/full_collections.py [--rounds 12] [--per-round 50] [--lag 40]
+    .venv/bin/python bench/full_collections.py [--runs 3] [--cycles 600] [--lag 40]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,23 +88,17 @@ def consume(region: str) -> None:
             sqs.delete_message(name, record["receiptHandle"])
 
 
-def main() -> None:
-    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--rounds", type=int, default=12)
-    options.add_argument("--per-round", type=int, default=50, help="cycles per round")
-    options.add_argument("--lag", type=int, default=40, help="cycles a message waits")
-    args = options.parse_args()
-    defaults = gc.get_threshold()
-    tune_for_serving()
-    settings = {"default": Setting(defaults), "tuned": Setting(gc.get_threshold())}
-    gc.set_threshold(*defaults)
+def one_run(setting: str, cycles: int, lag: int) -> dict[str, Any]:
+    """One fresh cloud, `cycles` serving cycles under `setting`; what the collector did."""
+    if setting == "tuned":
+        tune_for_serving()
+    measured = Setting(gc.get_threshold())
     cloud = LocalCloud(port=0).start()
     watch = FullCollections()
     gc.callbacks.append(watch)
     try:
         topic = setup(cloud)
-        cycles = args.lag + 2 * args.rounds * args.per_round
-        inserts, publishes = requests(topic, cycles)
+        inserts, publishes = requests(topic, lag + cycles)
         client = Client(cloud._application())  # noqa: SLF001 - the app, without sockets
 
         def send(request: Captured) -> None:
@@ -113,39 +108,65 @@ def main() -> None:
             if answer.status_code != 200:
                 raise RuntimeError(f"{answer.status_code}: {answer.get_data()[:300]!r}")
 
-        for n in range(args.lag):  # the queues' standing backlog
+        for n in range(lag):  # the queues' standing backlog
             send(publishes[n])
-        taken = args.lag
-        for number in range(args.rounds):
-            for name in ("default", "tuned") if number % 2 else ("tuned", "default"):
-                setting = watch.current = settings[name]
-                gc.set_threshold(*setting.thresholds)
-                started = time.process_time()
-                for n in range(taken, taken + args.per_round):
-                    send(publishes[n])
-                    send(inserts[n])
-                    consume(cloud.region)
-                setting.cpu_ms.append((time.process_time() - started) / args.per_round * 1000)
-                taken += args.per_round
+        watch.current = measured
+        started = time.process_time()
+        for n in range(lag, lag + cycles):
+            send(publishes[n])
+            send(inserts[n])
+            consume(cloud.region)
+        measured.cpu_ms.append((time.process_time() - started) / cycles * 1000)
         watch.current = None
     finally:
         gc.callbacks.remove(watch)
-        gc.set_threshold(*defaults)
         cloud.stop()
+    return {
+        "thresholds": measured.thresholds,
+        "cpu_ms": measured.cpu_ms[0],
+        "full": measured.full,
+        "full_ms": measured.full_ms,
+        "longest_ms": measured.longest_ms,
+    }
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--runs", type=int, default=3, help="processes per setting")
+    options.add_argument("--cycles", type=int, default=600, help="cycles per run")
+    options.add_argument("--lag", type=int, default=40, help="cycles a message waits")
+    options.add_argument("--setting", choices=("default", "tuned"), help=argparse.SUPPRESS)
+    args = options.parse_args()
+    if args.setting:  # one run, in a process of its own
+        print(json.dumps(one_run(args.setting, args.cycles, args.lag)))
+        return
+    settings: dict[str, Setting] = {}
+    for number in range(args.runs):
+        for name in ("default", "tuned") if number % 2 == 0 else ("tuned", "default"):
+            command = [sys.executable, __file__, "--setting", name]
+            command += ["--cycles", str(args.cycles), "--lag", str(args.lag)]
+            answer = subprocess.run(command, capture_output=True, text=True, check=True)
+            run = json.loads(answer.stdout.strip().splitlines()[-1])
+            setting = settings.setdefault(name, Setting(tuple(run["thresholds"])))
+            setting.cpu_ms.append(run["cpu_ms"])
+            setting.full += run["full"]
+            setting.full_ms += run["full_ms"]
+            setting.longest_ms = max(setting.longest_ms, run["longest_ms"])
     report(settings, args)
 
 
 def report(settings: dict[str, Setting], args: argparse.Namespace) -> None:
     print(
         f"the serving cycle in-process (PublishBatch(10), BatchExecuteStatement(25), 10 "
-        f"messages of each queue consumed {args.lag} cycles late), {args.rounds} alternating "
-        f"rounds of {args.per_round} cycles each"
+        f"messages of each queue consumed {args.lag} cycles late), {args.cycles} cycles "
+        f"from a fresh cloud, {args.runs} runs each, alternating"
     )
     print(
         f"  {'setting':<8} {'thresholds':<16} {'CPU per cycle':>14} {'full collections':>17} "
         f"{'their total':>12} {'longest':>8}"
     )
-    for name, setting in settings.items():
+    for name in ("default", "tuned"):
+        setting = settings[name]
         print(
             f"  {name:<8} {setting.thresholds!s:<16} "
             f"{statistics.fmean(setting.cpu_ms):11.2f} ms {setting.full:17d} "
@@ -154,7 +175,7 @@ def report(settings: dict[str, Setting], args: argparse.Namespace) -> None:
     ratio = statistics.fmean(settings["tuned"].cpu_ms) / statistics.fmean(
         settings["default"].cpu_ms
     )
-    print(f"  tuned / default, CPU per cycle: {ratio:.2f}")
+    print(f"  tuned / default, CPU per cycle (mean of runs): {ratio:.2f}")
 
 
 if __name__ == "__main__":
