@@ -35,12 +35,11 @@ from typing import Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sqs.models import sqs_backends
-from werkzeug.test import Client
 
 from messaging.localcloud.awslambda.poller import sqs_record
 from messaging.localcloud.collector import tune_for_serving
 from messaging.localcloud.server import LocalCloud
-from protocol_layer import Captured, requests, setup
+from protocol_layer import requests, sender, setup
 
 QUEUES = ("orders", "payments")
 
@@ -99,14 +98,7 @@ def one_run(setting: str, cycles: int, lag: int) -> dict[str, Any]:
     try:
         topic = setup(cloud)
         inserts, publishes = requests(topic, lag + cycles)
-        client = Client(cloud._application())  # noqa: SLF001 - the app, without sockets
-
-        def send(request: Captured) -> None:
-            method, _url, headers, body = request
-            sent = {k: v.decode() if isinstance(v, bytes) else v for k, v in headers.items()}
-            answer = client.open("/", method=method, headers=sent, data=body)
-            if answer.status_code != 200:
-                raise RuntimeError(f"{answer.status_code}: {answer.get_data()[:300]!r}")
+        send = sender(cloud._application())  # noqa: SLF001 - the app, without sockets
 
         for n in range(lag):  # the queues' standing backlog
             send(publishes[n])

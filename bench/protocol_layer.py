@@ -148,6 +148,20 @@ def requests(topic: str, count: int) -> tuple[list[Captured], list[Captured]]:
     return inserts, publishes
 
 
+def sender(app: Any) -> Callable[[Captured], None]:
+    """Sends a captured request through `app` in-process; anything but a 200 is an error."""
+    client = Client(app)
+
+    def send(request: Captured) -> None:
+        method, _url, headers, body = request
+        sent = {k: v.decode() if isinstance(v, bytes) else v for k, v in headers.items()}
+        answer = client.open("/", method=method, headers=sent, data=body)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{answer.status_code}: {answer.get_data()[:300]!r}")
+
+    return send
+
+
 def dispatcher_apps(app: Any) -> Any:
     """moto's Flask apps, one per service, behind the local cloud's layers."""
     layer = app
@@ -173,14 +187,7 @@ def main() -> None:
         topic = setup(cloud)
         inserts, publishes = requests(topic, 2 * args.rounds * args.per_round)
         app = cloud._application()  # noqa: SLF001 - the app, without sockets
-        client = Client(app)
-
-        def send(request: Captured) -> None:
-            method, _url, headers, body = request
-            sent = {k: v.decode() if isinstance(v, bytes) else v for k, v in headers.items()}
-            answer = client.open("/", method=method, headers=sent, data=body)
-            if answer.status_code != 200:
-                raise RuntimeError(f"{answer.status_code}: {answer.get_data()[:300]!r}")
+        send = sender(app)
 
         for warm in (inserts[:2], publishes[:2]):  # the apps are built on first use
             for request in warm:
