@@ -36,7 +36,12 @@ from messaging.cli.common import (
     stop_on_signals,
 )
 from messaging.cli.console import LiveView, note
-from messaging.cli.local import check_output_path, require_extra, without_aws_profile
+from messaging.cli.local import (
+    beside_the_local_cloud,
+    check_output_path,
+    require_extra,
+    without_aws_profile,
+)
 from messaging.ops.hosting import ArtifactSource
 from messaging.simulation.dashboard import render, summary_line
 from messaging.simulation.run import Sample, Simulation, SimulationError, SimulationOptions
@@ -232,7 +237,8 @@ def simulate(
         on_note=note,
     )
     try:
-        report = _run(simulation)
+        with beside_the_local_cloud(settings.endpoint_url):
+            report = _run(simulation)
     except BaseException:
         if cloud is not None:
             _stop_cloud(cloud)
