@@ -228,7 +228,6 @@ def up(
     except ValueError as error:
         raise fail(f"--cors-origin: {error}", code=2) from error
     from messaging.localcloud.collector import tune_for_serving  # noqa: PLC0415
-    from messaging.localcloud.cores import claim_cloud_core  # noqa: PLC0415
     from messaging.localcloud.state.persistence import Persistence, StateError  # noqa: PLC0415
 
     if not is_loopback(host):
@@ -254,7 +253,6 @@ def up(
     except StateError as error:
         raise fail(str(error), code=2) from error
     tune_for_serving()
-    _describe_core(claim_cloud_core())
     _describe_state(cloud, state_dir, snapshot_interval)
     try:
         with stop_on_signals() as stopping:
@@ -284,15 +282,6 @@ def up(
                 highlight=False,
             )
         out.print("Stopped.")
-
-
-def _describe_core(core: int | None) -> None:
-    if core is not None:
-        err.print(
-            f"The local cloud runs on CPU {core}; its Lambda workers, and simulate, produce "
-            "and consume against it from this machine, run on the others.",
-            highlight=False,
-        )
 
 
 def _describe_state(cloud: LocalCloud, state_dir: Path | None, interval: float) -> None:

@@ -1,21 +1,20 @@
-"""A core of its own for the local cloud, and the others for what drives it.
+"""One core left to the local cloud: the processes that drive it keep off it.
 
 The gap it closes: the local cloud serves every request on threads of one interpreter,
 so it can use about one core, and each hand-over of the interpreter's lock wakes a
 thread that must first get a core. When its Lambda workers and `simulate`'s producer run
-on every core, a woken cloud thread often waits behind one of them, or is woken on the
-core they use, and the cloud stands idle while its clients wait for it: it ran at about
-0.77 of a core with the machine three quarters busy (issue #21). With the cloud on one
-core and those processes on the others, the cloud always has its core to wake on
-(`bench/RESULTS.md`, "ninth pass").
+on every core, a woken cloud thread often waits behind one of them, and the cloud stands
+idle while its clients wait for it: it ran at about 0.77 of a core with the machine
+at three quarters busy (issue #21). With those processes kept off one core, the cloud
+always has a core to wake on (`bench/RESULTS.md`, "ninth pass").
 
-The rule needs no messages between processes: the cloud's core is the highest-numbered
-CPU the process may use (`cloud_core`). A serving cloud (`messaging up`, the child
-`simulate` starts) claims it (`claim_cloud_core`), unless another cloud on this machine
-holds it. The processes that drive a cloud from this machine keep off it: the Lambda
-workers the cloud starts (`keep_child_off_cloud_core`), and `simulate`, `produce` and
-`consume` while they run against an endpoint on loopback (`off_cloud_core`). A process
-that starts clouds in-process, such as the tests, claims nothing.
+The rule needs no coordination between processes: the cloud's core is the
+highest-numbered CPU the process may use (`cloud_core`), and each process that drives
+the cloud from this machine leaves it free: the Lambda workers the cloud starts
+(`keep_child_off_cloud_core`), and `simulate` while it runs against an endpoint on
+loopback (`off_cloud_core`). The cloud itself is
+not pinned: two clouds on one machine, or a cloud with a moment of work outside its
+interpreter, still use every core.
 
 Linux only (`os.sched_setaffinity`); elsewhere, and with one core allowed, nothing
 changes.
@@ -25,35 +24,15 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = [
-    "CLAIM_NAMESPACE",
-    "claim_cloud_core",
-    "cloud_core",
-    "driver_cores",
-    "keep_child_off_cloud_core",
-    "off_cloud_core",
-]
+__all__ = ["cloud_core", "driver_cores", "keep_child_off_cloud_core", "off_cloud_core"]
 
 logger = logging.getLogger(__name__)
 
 _THREADS = Path("/proc/self/task")  # every thread of this process, by id (Linux)
-CLAIM_NAMESPACE = "messaging-localcloud"  # abstract socket names: one per claimed core
-
-
-@dataclass(frozen=True)
-class _Claim:
-    core: int
-    allowed: frozenset[int]  # the process's cores before it claimed one
-    hold: socket.socket  # bound while the process lives: no other cloud claims the core
-
-
-_claim: _Claim | None = None  # this process's, for its life
 
 
 def _allowed() -> frozenset[int] | None:
@@ -74,43 +53,12 @@ def driver_cores(allowed: Set[int]) -> frozenset[int]:
     return frozenset(allowed) if core is None else frozenset(allowed) - {core}
 
 
-def claim_cloud_core(namespace: str = CLAIM_NAMESPACE) -> int | None:
-    """Run this cloud's process, every thread of it, on the cloud's core alone.
-
-    Unless another cloud on this machine holds that core: then this one is not pinned
-    (two clouds on one core would halve each other). The hold is an abstract Unix
-    socket bound for the process's life, which the kernel releases however the process
-    ends: no file to clean up, nothing for another user to plant. Returns the core, or
-    None when nothing changed.
-    """
-    global _claim  # noqa: PLW0603 - a process's cores are process-wide state
-    if _claim is not None:
-        return _claim.core
-    allowed = _allowed()
-    core = None if allowed is None else cloud_core(allowed)
-    if allowed is None or core is None:
-        return None
-    hold = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        hold.bind(f"\0{namespace}-core-{core}")
-    except OSError:
-        hold.close()
-        logger.info("core %s is held by another local cloud: this one is not pinned", core)
-        return None
-    if not _set(_threads(), frozenset({core})):
-        _set(_threads(), allowed)
-        hold.close()
-        return None
-    _claim = _Claim(core, allowed, hold)
-    return core
-
-
 def keep_child_off_cloud_core(pid: int) -> frozenset[int] | None:
     """Move a child just started (its main thread, which its later threads inherit
-    from) off the cloud's core, as reckoned from this process's cores (before its
-    claim, if it made one). Returns the cores it may now use, or None when nothing
-    changed (not Linux, one core, or the child is gone)."""
-    allowed = _claim.allowed if _claim is not None else _allowed()
+    from) off the cloud's core, as reckoned from this process's cores. Returns the
+    cores it may now use, or None when nothing changed (not Linux, one core, or the
+    child is gone)."""
+    allowed = _allowed()
     if allowed is None:
         return None
     cores = driver_cores(allowed)

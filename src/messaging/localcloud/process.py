@@ -36,7 +36,6 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 from messaging.errors import MessagingError
 from messaging.localcloud.collector import tune_for_serving
-from messaging.localcloud.cores import claim_cloud_core
 
 if TYPE_CHECKING:
     from messaging.localcloud.faults import FaultPlan
@@ -214,7 +213,6 @@ def main(argv: list[str]) -> int:
         _say(error=f"{type(error).__name__}: {error}")
         return 1
     tune_for_serving()
-    claim_cloud_core()
     _say(
         endpoint_url=cloud.endpoint_url,
         region=cloud.region,

@@ -73,7 +73,6 @@ def test_with_one_core_a_driver_changes_nothing(monkeypatch: pytest.MonkeyPatch)
     with cores.off_cloud_core() as using:
         assert using is None
     assert cores.keep_child_off_cloud_core(os.getpid()) is None
-    assert cores.claim_cloud_core(namespace=f"messaging-test-{os.getpid()}") is None
     assert calls == []
 
 
@@ -82,7 +81,6 @@ def test_without_affinity_support_nothing_changes(monkeypatch: pytest.MonkeyPatc
     with cores.off_cloud_core() as using:
         assert using is None
     assert cores.keep_child_off_cloud_core(os.getpid()) is None
-    assert cores.claim_cloud_core(namespace=f"messaging-test-{os.getpid()}") is None
 
 
 @needs_two_cores
@@ -134,49 +132,3 @@ def test_a_refusal_leaves_the_process_as_it_was(
         assert using is None
         assert _affinity() == before
     assert "Operation not permitted" in caplog.text
-
-
-CLAIMING = """
-import os, sys
-from messaging.localcloud import cores
-core = cores.claim_cloud_core(namespace=sys.argv[1])
-print(core, sorted(os.sched_getaffinity(0)), flush=True)
-child = cores.keep_child_off_cloud_core(os.getpid())  # as for a worker: from before the claim
-print(sorted(child) if child else None, flush=True)
-sys.stdin.readline()  # hold the claim until told
-"""
-
-
-def _claiming(namespace: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", CLAIMING, namespace],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-
-@needs_two_cores
-def test_a_cloud_claims_its_core_and_a_second_cloud_on_the_machine_is_not_pinned() -> None:
-    namespace = f"messaging-test-{os.getpid()}"
-    allowed = _affinity()
-    core = max(allowed)
-    first = _claiming(namespace)
-    try:
-        assert first.stdout is not None
-        assert first.stdout.readline().split(" ", 1) == [str(core), f"{[core]}\n"]
-        # Its workers get the cores it had before the claim, less its own.
-        assert first.stdout.readline().strip() == str(sorted(allowed - {core}))
-        second = _claiming(namespace)
-        out, _ = second.communicate("\n", timeout=30)
-        assert out.splitlines()[0] == f"None {sorted(allowed)}"  # held: every core, as before
-        first.stdin.write("\n")  # type: ignore[union-attr]
-        first.stdin.flush()  # type: ignore[union-attr]
-        first.wait(30)
-        # The kernel released the claim with the process: the next cloud gets the core.
-        third = _claiming(namespace)
-        out, _ = third.communicate("\n", timeout=30)
-        assert out.splitlines()[0] == f"{core} {[core]}"
-    finally:
-        first.kill()
-        first.wait()
