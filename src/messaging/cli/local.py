@@ -1,5 +1,5 @@
 """What a command needs before it starts: its extra installed, paths it will write writable,
-for the local cloud, no AWS set-up at all, and a core left to it.
+and for the local cloud, no AWS set-up at all.
 
 A plain `pip install messaging` is the core; `up` and a local `simulate` need the `local`
 extra, `lake query` the `lake` extra, `simulate --chart` the `chart` extra. A command
@@ -10,29 +10,21 @@ The local cloud needs no AWS profile and no credentials: its clients use placeho
 makes a `boto3.Session()`), so a profile that does not exist (`AWS_PROFILE=doesnotexist`)
 crashed `messaging up` and `make run` before they started. A process that runs the
 local cloud therefore drops the profile variables first: nothing in it talks to AWS.
-
-A command that loads a local cloud on this machine (`simulate`, `produce`, `consume`)
-runs off the core left to the cloud's interpreter while it works
-(`beside_the_local_cloud`, `messaging.localcloud.cores`).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 
-from messaging.cli.common import fail, is_local_endpoint
+from messaging.cli.common import fail
 from messaging.cli.console import note
-from messaging.localcloud.cores import off_cloud_core
 
 __all__ = [
     "EXTRAS",
     "PROFILE_VARIABLES",
-    "beside_the_local_cloud",
     "check_output_path",
     "missing_modules",
     "require_extra",
@@ -68,17 +60,6 @@ def without_aws_profile() -> None:
     if ignored:
         shown = ", ".join(f"{name}={value}" for name, value in ignored.items())
         note(f"Ignoring {shown}: the local cloud needs no profile (placeholder credentials)")
-
-
-@contextmanager
-def beside_the_local_cloud(endpoint_url: str | None) -> Iterator[None]:
-    """Against an endpoint on this machine, keep this process off the core left to the
-    cloud's interpreter until the block ends; against AWS, change nothing."""
-    if not is_local_endpoint(endpoint_url):
-        yield
-        return
-    with off_cloud_core():
-        yield
 
 
 def check_output_path(path: Path, option: str) -> None:

@@ -28,7 +28,6 @@ from messaging.cli.common import (
     stop_on_signals,
 )
 from messaging.cli.console import LiveView, note
-from messaging.cli.local import beside_the_local_cloud
 from messaging.consumer.runner import Runner
 from messaging.consumer.state import WorkerOptions, WorkerStats
 from messaging.core.events import ConsumerCreated
@@ -143,7 +142,6 @@ def produce(
         view.update()
 
     with (
-        beside_the_local_cloud(settings.endpoint_url),
         LiveView(progress_line, progress_line, transient=True) as view,
         stop_on_signals() as stop,
     ):
@@ -255,7 +253,7 @@ def consume(
             for run in runner.runs
         )
 
-    with beside_the_local_cloud(settings.endpoint_url), stop_on_signals() as stop:
+    with stop_on_signals() as stop:
         # From here on, Ctrl-C and SIGTERM stop gracefully; say so (scripts wait for it).
         err.print(
             f"consuming {', '.join(names)}; Ctrl-C or SIGTERM stops gracefully", highlight=False

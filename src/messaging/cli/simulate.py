@@ -36,12 +36,7 @@ from messaging.cli.common import (
     stop_on_signals,
 )
 from messaging.cli.console import LiveView, note
-from messaging.cli.local import (
-    beside_the_local_cloud,
-    check_output_path,
-    require_extra,
-    without_aws_profile,
-)
+from messaging.cli.local import check_output_path, require_extra, without_aws_profile
 from messaging.ops.hosting import ArtifactSource
 from messaging.simulation.dashboard import render, summary_line
 from messaging.simulation.run import Sample, Simulation, SimulationError, SimulationOptions
@@ -237,8 +232,7 @@ def simulate(
         on_note=note,
     )
     try:
-        with beside_the_local_cloud(settings.endpoint_url):
-            report = _run(simulation)
+        report = _run(simulation)
     except BaseException:
         if cloud is not None:
             _stop_cloud(cloud)

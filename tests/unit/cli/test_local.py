@@ -54,26 +54,3 @@ def test_the_local_cloud_process_drops_the_aws_profile(
     assert "AWS_PROFILE" not in os.environ
     assert "AWS_DEFAULT_PROFILE" not in os.environ
     assert "Ignoring AWS_PROFILE=doesnotexist, AWS_DEFAULT_PROFILE=other" in capsys.readouterr().err
-
-
-needs_two_cores = pytest.mark.skipif(
-    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
-    reason="needs Linux and two allowed cores",
-)
-
-
-@needs_two_cores
-@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:4566", "http://localhost:45123"])
-def test_a_command_against_a_cloud_on_this_machine_keeps_off_its_core(endpoint: str) -> None:
-    before = frozenset(os.sched_getaffinity(0))
-    with local.beside_the_local_cloud(endpoint):
-        assert frozenset(os.sched_getaffinity(0)) == before - {max(before)}
-    assert frozenset(os.sched_getaffinity(0)) == before
-
-
-@needs_two_cores
-@pytest.mark.parametrize("endpoint", [None, "https://sqs.eu-west-1.amazonaws.com"])
-def test_a_command_against_aws_keeps_every_core(endpoint: str | None) -> None:
-    before = frozenset(os.sched_getaffinity(0))
-    with local.beside_the_local_cloud(endpoint):
-        assert frozenset(os.sched_getaffinity(0)) == before

@@ -33,8 +33,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from messaging.localcloud.cores import keep_child_off_cloud_core
-
 __all__ = ["INIT_TIMEOUT", "Outcome", "Worker", "WorkerSpec"]
 
 logger = logging.getLogger(__name__)
@@ -116,7 +114,6 @@ class Worker:
                 cwd=self.spec.code_dir,
                 start_new_session=True,  # a Ctrl-C on the terminal stops the cloud, not this
             )  # fmt: skip
-        keep_child_off_cloud_core(self.process.pid)  # the cloud's interpreter keeps a core
         started = time.monotonic()
         try:
             ready = self._read(started + INIT_TIMEOUT)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,18 +143,3 @@ def test_the_packages_own_messaging_comes_first_and_libraries_from_the_cloud(
         True, "package", True, True,
     )  # fmt: skip
     assert not Path(found["boto3"]).is_relative_to(tmp_path)  # the local cloud's boto3
-
-
-@pytest.mark.skipif(
-    not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
-    reason="needs Linux and two allowed cores",
-)
-def test_a_worker_runs_off_the_core_left_to_the_clouds_interpreter(
-    code_dir: Path, workers: list[Worker]
-) -> None:
-    worker = _worker(code_dir, "handlers.echo", workers)
-    assert worker.start() is None
-    assert worker.pid is not None
-    allowed = frozenset(os.sched_getaffinity(0))
-    assert frozenset(os.sched_getaffinity(worker.pid)) == allowed - {max(allowed)}
-    assert worker.invoke(_request({"n": 1}), timeout=5).ok
