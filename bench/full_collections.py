@@ -30,7 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -46,11 +46,19 @@ QUEUES = ("orders", "payments")
 
 @dataclass
 class Setting:
-    thresholds: tuple[int, int, int]
-    cpu_ms: list[float] = field(default_factory=list)
+    """One setting's runs: a single run's, or the totals of several (`add`)."""
+
+    thresholds: tuple[int, ...]
+    cpu_ms: list[float] = field(default_factory=list)  # one per run
     full: int = 0
     full_ms: float = 0.0
     longest_ms: float = 0.0
+
+    def add(self, run: Setting) -> None:
+        self.cpu_ms += run.cpu_ms
+        self.full += run.full
+        self.full_ms += run.full_ms
+        self.longest_ms = max(self.longest_ms, run.longest_ms)
 
 
 class FullCollections:
@@ -87,7 +95,7 @@ def consume(region: str) -> None:
             sqs.delete_message(name, record["receiptHandle"])
 
 
-def one_run(setting: str, cycles: int, lag: int) -> dict[str, Any]:
+def one_run(setting: str, cycles: int, lag: int) -> Setting:
     """One fresh cloud, `cycles` serving cycles under `setting`; what the collector did."""
     if setting == "tuned":
         tune_for_serving()
@@ -113,13 +121,7 @@ def one_run(setting: str, cycles: int, lag: int) -> dict[str, Any]:
     finally:
         gc.callbacks.remove(watch)
         cloud.stop()
-    return {
-        "thresholds": measured.thresholds,
-        "cpu_ms": measured.cpu_ms[0],
-        "full": measured.full,
-        "full_ms": measured.full_ms,
-        "longest_ms": measured.longest_ms,
-    }
+    return measured
 
 
 def main() -> None:
@@ -130,7 +132,7 @@ def main() -> None:
     options.add_argument("--setting", choices=("default", "tuned"), help=argparse.SUPPRESS)
     args = options.parse_args()
     if args.setting:  # one run, in a process of its own
-        print(json.dumps(one_run(args.setting, args.cycles, args.lag)))
+        print(json.dumps(asdict(one_run(args.setting, args.cycles, args.lag))))
         return
     settings: dict[str, Setting] = {}
     for number in range(args.runs):
@@ -138,12 +140,9 @@ def main() -> None:
             command = [sys.executable, __file__, "--setting", name]
             command += ["--cycles", str(args.cycles), "--lag", str(args.lag)]
             answer = subprocess.run(command, capture_output=True, text=True, check=True)
-            run = json.loads(answer.stdout.strip().splitlines()[-1])
-            setting = settings.setdefault(name, Setting(tuple(run["thresholds"])))
-            setting.cpu_ms.append(run["cpu_ms"])
-            setting.full += run["full"]
-            setting.full_ms += run["full_ms"]
-            setting.longest_ms = max(setting.longest_ms, run["longest_ms"])
+            run = Setting(**json.loads(answer.stdout.strip().splitlines()[-1]))
+            run.thresholds = tuple(run.thresholds)  # a list in JSON
+            settings.setdefault(name, Setting(run.thresholds)).add(run)
     report(settings, args)
 
 
