@@ -1,4 +1,5 @@
-"""moto's value picker with cached key spellings: the same responses, byte for byte."""
+"""moto's value picker with cached key spellings, and its serialisers reading dicts directly:
+the same responses, byte for byte."""
 
 from __future__ import annotations
 
@@ -11,11 +12,21 @@ from botocore.model import Shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.core import responses as moto_responses
-from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+from moto.core import serialize as moto_serialize
+from moto.core.serialize import (
+    JSONSerializer,
+    QuerySerializer,
+    SqsQuerySerializer,
+    XFormedAttributePicker,
+)
 from moto.core.utils import get_service_model
+from moto.sns.responses import SNSResponse
 
 from messaging.localcloud import value_picker
-from messaging.localcloud.value_picker import CachedKeysPicker
+from messaging.localcloud.value_picker import CachedKeysPicker, serializer_reading_dicts
+
+MOTO_CLASSES = {"json": JSONSerializer, "query": QuerySerializer}
+TRANSFORMERS = {"sns": SNSResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER}
 
 OPERATIONS = [
     ("dynamodb", "BatchExecuteStatement", "json"),
@@ -62,9 +73,13 @@ def results(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
 
 
 def serialized(picker: type, service: str, operation: str, protocol: str, result: Any) -> Any:
+    """moto's answer with moto's picker, or ours with our picker and serialiser."""
     model = get_service_model(service).operation_model(operation)
-    serializer = get_serializer_class(service, protocol)(model, value_picker=picker())
-    return serializer.serialize(result)["body"]
+    moto_class = MOTO_CLASSES[protocol]
+    ours = picker is CachedKeysPicker
+    serializer_class = serializer_reading_dicts(moto_class) if ours else moto_class
+    chosen = picker(response_transformers=TRANSFORMERS.get(service))
+    return serializer_class(model, value_picker=chosen).serialize(result)["body"]
 
 
 @pytest.mark.parametrize(("service", "operation", "protocol"), OPERATIONS)
@@ -99,11 +114,70 @@ def test_objects_other_than_dicts_take_moto_s_path() -> None:
     assert "from the alias" in str(ours)
 
 
-def test_install_rebinds_the_picker_moto_builds_and_uninstall_restores_it() -> None:
+_ATTRIBUTES = st.dictionaries(st.text(max_size=4), st.one_of(st.text(max_size=4), st.booleans()))
+# SNS's transformers take what its backend hands over: attributes with booleans, tags as a
+# dict; one of them applies to a member inside a list
+_TRANSFORMED = {
+    "GetTopicAttributes": st.fixed_dictionaries({"Attributes": _ATTRIBUTES}),
+    "ListTagsForResource": st.fixed_dictionaries(
+        {"Tags": st.dictionaries(st.text(max_size=4), st.text(max_size=4))}
+    ),
+    "ListEndpointsByPlatformApplication": st.fixed_dictionaries(
+        {
+            "Endpoints": st.lists(
+                st.fixed_dictionaries(
+                    {"EndpointArn": st.text(max_size=4), "Attributes": _ATTRIBUTES}
+                )
+            )
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(_TRANSFORMED))
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_member_a_transformer_applies_to_is_transformed_as_moto_does(
+    operation: str, data: st.DataObject
+) -> None:
+    result = data.draw(_TRANSFORMED[operation])
+    theirs = serialized(XFormedAttributePicker, "sns", operation, "query", result)
+    ours = serialized(CachedKeysPicker, "sns", operation, "query", result)
+    assert ours == theirs
+
+
+def test_a_transformer_still_applies_through_the_cached_keys() -> None:
+    result = {"Attributes": {"FifoTopic": True}}
+    ours = serialized(CachedKeysPicker, "sns", "GetTopicAttributes", "query", result)
+    assert "<value>true</value>" in ours  # transform_attributes: True -> "true"
+
+
+def test_a_dict_member_is_read_from_the_cached_keys_without_moto_s_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def moto_s_path(*_: Any) -> Any:
+        raise AssertionError("moto's get_value was asked")
+
+    monkeypatch.setattr(moto_serialize.ResponseSerializer, "get_value", moto_s_path)
+    result = {"Responses": [{"TableName": "orders"}, {"table_name": "payments"}]}
+    body = serialized(CachedKeysPicker, "dynamodb", "BatchExecuteStatement", "json", result)
+    assert body == '{"Responses": [{"TableName": "orders"}, {"TableName": "payments"}]}'
+
+
+def test_install_rebinds_the_picker_and_the_serialisers_and_uninstall_restores_them() -> None:
     value_picker.uninstall()
     try:
         assert getattr(moto_responses, "XFormedAttributePicker") is XFormedAttributePicker  # noqa: B009
+        assert moto_serialize.get_serializer_class("dynamodb", "json") is JSONSerializer
+        assert moto_serialize.get_serializer_class("sqs", "query") is SqsQuerySerializer
         value_picker.install()
+        value_picker.install()  # idempotent
         assert getattr(moto_responses, "XFormedAttributePicker") is CachedKeysPicker  # noqa: B009
+        for protocol, moto_class in (("json", JSONSerializer), ("query", QuerySerializer)):
+            ours = moto_serialize.get_serializer_class("dynamodb", protocol)
+            assert ours.__mro__[2] is moto_class  # ours, the mixin, then moto's
+        specific = moto_serialize.get_serializer_class("sqs", "query")
+        assert issubclass(specific, SqsQuerySerializer)
+        assert specific is not SqsQuerySerializer
     finally:
         value_picker.install()
