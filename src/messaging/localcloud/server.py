@@ -16,7 +16,8 @@ Every request passes, outermost first: `instance` (every response names the inst
 (AWS's syntax checks and limits), `admin` (reset and health, and the gate that lets a
 reset run alone), `longpoll` (the long-poll budget), `faults` (injected latency and
 failures, when asked for), `failsafe` (exceptions from moto, classified), the state
-gate (a snapshot sees no half-done request), then moto. Refused requests never reach
+gate (a snapshot sees no half-done request), DynamoDB's requests one at a time
+(`dynamodb.one_at_a_time`: each atomic, as on DynamoDB), then moto. Refused requests never reach
 fault injection. What the precheck decoded, moto does not decode again (`form_body`,
 `json_parser`).
 
@@ -51,6 +52,7 @@ from messaging.errors import MessagingError
 from messaging.localcloud import awslambda, install, tracking
 from messaging.localcloud.admin import HEALTH_PATH, AdminEndpoints
 from messaging.localcloud.awslambda import functions
+from messaging.localcloud.dynamodb.one_at_a_time import DynamoDBOneAtATime
 from messaging.localcloud.failsafe import Failsafe
 from messaging.localcloud.faults import FaultInjector, FaultPlan
 from messaging.localcloud.firehose.backend import BufferFlusher, FlushReport, timing
@@ -220,7 +222,7 @@ class LocalCloud:
 
     def _application(self) -> Any:
         """moto's app inside our layers (see the module docstring for the order)."""
-        self.failsafe = Failsafe(GateMiddleware(_Dispatcher(backend_app)))
+        self.failsafe = Failsafe(GateMiddleware(DynamoDBOneAtATime(_Dispatcher(backend_app))))
         app: Any = self.failsafe
         if self._plan is not None and self._plan.active:
             app = self.faults = FaultInjector(app, self._plan)

@@ -19,6 +19,10 @@ limit adds up the sizes of those items. `FilterExpression` is applied after the 
 read, as on AWS. Results are the stored items, not copies, as moto's GetItem returns
 them: a response only serialises them.
 
+The index is updated in several steps, so it takes its writes one at a time: the server
+serves DynamoDB's requests so (`one_at_a_time`); concurrent writers would leave its keys
+out of order, and pages would skip and repeat items.
+
 Known limits: scans of an index keep moto's path (this system has no index); a table
 restored from a backup keeps moto's path too, until written through `create_table`.
 """

@@ -18,9 +18,9 @@ secondary-index key. Only an item that grows past 400 KB cancels the transaction
 the reason code `ValidationError` (the TransactWriteItems reference lists it among the
 cancellation reasons).
 
-Known limits: no isolation from concurrent non-transactional writes between the two
-phases (moto serialises requests in practice), no idempotency tokens
-(`ClientRequestToken`), no `ReturnConsumedCapacity`.
+No other write comes between the two phases: the server serves DynamoDB's requests one
+at a time (`one_at_a_time`). Known limits: no idempotency tokens (`ClientRequestToken`),
+no `ReturnConsumedCapacity`.
 """
 
 from __future__ import annotations
