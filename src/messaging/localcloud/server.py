@@ -17,9 +17,9 @@ Every request passes, outermost first: `instance` (every response names the inst
 reset run alone), `longpoll` (the long-poll budget), `faults` (injected latency and
 failures, when asked for), `failsafe` (exceptions from moto, classified), the state
 gate (a snapshot sees no half-done request), DynamoDB's requests one at a time
-(`dynamodb.one_at_a_time`: each atomic, as on DynamoDB), then moto. Refused requests never reach
-fault injection. What the precheck decoded, moto does not decode again (`form_body`,
-`json_parser`).
+(`dynamodb.one_at_a_time`: each atomic, as on DynamoDB), then moto. Refused requests
+never reach fault injection. What the precheck decoded, moto does not decode again
+(`form_body`, `json_parser`).
 
 State lives in memory unless a state directory is given (`state.persistence`): then it is
 restored on start, saved periodically and saved once more on stop, after the Firehose
