@@ -36,6 +36,9 @@ from typing import Any
 __all__ = ["DynamoDBOneAtATime", "is_dynamodb"]
 
 _TARGET_PREFIX = "DynamoDB_"
+# One for the process: moto's backends, which it guards, are the process's, whichever
+# server instance (or in-process app) a request came through.
+_PROCESS_LOCK = threading.Lock()
 
 
 def is_dynamodb(environ: dict[str, Any]) -> bool:
@@ -46,9 +49,11 @@ def is_dynamodb(environ: dict[str, Any]) -> bool:
 class DynamoDBOneAtATime:
     """WSGI: DynamoDB's requests pass one at a time; the others pass straight through."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(
+        self, app: Callable[..., Iterable[bytes]], lock: threading.Lock | None = None
+    ) -> None:
         self.app = app
-        self.lock = threading.Lock()
+        self.lock = _PROCESS_LOCK if lock is None else lock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if not is_dynamodb(environ):

@@ -68,7 +68,7 @@ def test_a_request_without_a_target_is_not_dynamodb() -> None:
 
 def test_a_second_dynamodb_request_waits_until_the_first_is_answered() -> None:
     inner = HeldApp()
-    app = DynamoDBOneAtATime(inner)
+    app = DynamoDBOneAtATime(inner, threading.Lock())
     first = call(app, "first", PUT_ITEM)
     assert inner.first_inside.wait(10)
     second = call(app, "second", PUT_ITEM)
@@ -82,7 +82,7 @@ def test_a_second_dynamodb_request_waits_until_the_first_is_answered() -> None:
 
 def test_requests_to_other_services_pass_while_a_dynamodb_request_is_served() -> None:
     inner = HeldApp()
-    app = DynamoDBOneAtATime(inner)
+    app = DynamoDBOneAtATime(inner, threading.Lock())
     first = call(app, "put", PUT_ITEM)
     assert inner.first_inside.wait(10)
     other = call(app, "send", SEND_MESSAGE)
@@ -93,11 +93,18 @@ def test_requests_to_other_services_pass_while_a_dynamodb_request_is_served() ->
     assert inner.entered == ["put", "send"]
 
 
+def test_every_instance_shares_the_process_lock_as_they_share_moto_s_backends() -> None:
+    def app(environ: dict[str, Any], _: Callable[..., Any]) -> Iterable[bytes]:
+        return [b""]
+
+    assert DynamoDBOneAtATime(app).lock is DynamoDBOneAtATime(app).lock
+
+
 def test_the_lock_is_released_when_the_app_raises() -> None:
     def failing(environ: dict[str, Any], _: Callable[..., Any]) -> Iterable[bytes]:
         raise RuntimeError("moto failed")
 
-    app = DynamoDBOneAtATime(failing)
+    app = DynamoDBOneAtATime(failing, threading.Lock())
     with pytest.raises(RuntimeError):
         app(dict(PUT_ITEM), lambda *_: None)
     assert app.lock.acquire(blocking=False)
