@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from messaging.ops.aws import Aws
+from tests.support.queues import make_table
 
 WRITERS = 8
 BATCHES = 20  # per writer, 25 inserts each
@@ -49,13 +50,7 @@ def test_concurrent_inserts_leave_every_item_once_in_scan_order(
     aws: Aws, name_prefix: str, switching_often: None
 ) -> None:
     client = aws.dynamodb()
-    table = f"{name_prefix}concurrent"
-    client.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = make_table(client, f"{name_prefix}concurrent", key="pk")
     failures: list[BaseException] = []
     writers = [
         threading.Thread(target=insert_batches, args=(aws.dynamodb(), table, w, failures))

@@ -24,7 +24,15 @@ from messaging.core.services import Handler, orders
 from messaging.ops.aws import Aws
 from messaging.store import DynamoStore, MemoryStore, Store, UnitOfWork, UnitResult
 from tests.support import make_event, wait_for
-from tests.support.queues import Queues, depth, drain_bodies, make_queues, scan_items, send
+from tests.support.queues import (
+    Queues,
+    depth,
+    drain_bodies,
+    make_queues,
+    make_table,
+    scan_items,
+    send,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -81,13 +89,7 @@ def test_a_handler_that_puts_a_float_fails_only_its_own_message(
     aws: Aws, queues: Queues, name_prefix: str
 ) -> None:
     client = aws.dynamodb()
-    table = f"{name_prefix}float"
-    client.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "consumer_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "consumer_id", "KeyType": "HASH"}],
-    )
+    table = make_table(client, f"{name_prefix}float")
 
     def with_price(event: ConsumerCreated, unit: UnitOfWork) -> None:
         orders.handle(event, unit)
