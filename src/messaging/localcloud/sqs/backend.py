@@ -10,8 +10,9 @@ made the local cloud unusable.
 Design: `FastQueue` (a moto `Queue`) keeps its messages in a `MessageStore` (see
 `sqs_store`: ready deque, in-flight and delayed heaps, lazy invalidation, O(1) counters,
 one `threading.Condition`); `FastSQSBackend` routes the hot calls of such queues to it and
-leaves FIFO queues on moto's own `Queue` and code paths. moto's `Message` and its MD5s,
-attribute filtering, request parsing and validation are reused unchanged.
+leaves FIFO queues on moto's own `Queue` and code paths. moto's `Message` (as a
+`StoredMessage`, which works its MD5s out once), attribute filtering, request parsing
+and validation are reused unchanged.
 
 AWS semantics kept (standard queues):
 
@@ -73,6 +74,7 @@ from moto.sqs.exceptions import InvalidParameterValue, SQSException
 from moto.sqs.models import MAXIMUM_MESSAGE_DELAY, Message, Queue, SQSBackend
 
 from messaging.localcloud.seams import use_backend
+from messaging.localcloud.sqs.message import StoredMessage
 from messaging.localcloud.sqs.move_tasks import MoveTasks, dead_letter_source
 from messaging.localcloud.sqs.store import Clock, MessageStore, arriving_together
 
@@ -234,7 +236,7 @@ class FastSQSBackend(MoveTasks, SQSBackend):
                 f"Value {delay} for parameter DelaySeconds is invalid. "
                 "Reason: DelaySeconds must be >= 0 and <= 900."
             )
-        message = Message(str(mock_random.uuid4()), message_body, system_attributes)
+        message = StoredMessage(str(mock_random.uuid4()), message_body, system_attributes)
         if deduplication_id is not None:  # as moto does, SequenceNumber included
             message.deduplication_id = deduplication_id
             message.sequence_number = "".join(mock_random.choice(string.digits) for _ in range(20))

@@ -16,8 +16,10 @@ once they outnumber the live ones. So memory stays O(live messages) and every ca
 amortised O(log n). Due entries are promoted at the start of each call, after which the
 three counters are exact.
 
-Receipt handles are `seq`, the entry's receive number and an HMAC under a per-queue key:
-validity is checked from the handle itself, with no record of past handles.
+Receipt handles are `seq`, the entry's receive number and a MAC under a per-queue key:
+validity is checked from the handle itself, with no record of past handles. The MAC is
+keyed BLAKE2s (RFC 7693's keyed mode is a MAC by design), 1 µs where HMAC-SHA256 took
+5: each record a Lambda mapping delivers pays it twice, at receive and at delete.
 
 `seq` only grows, and `_entries` keeps insertion order, so "the messages that were here
 when a move task started" are the entries with `seq <= mark` (`take_upto`), and the
@@ -130,7 +132,7 @@ def _snapshot(message: Message, attribute_names: list[str]) -> Message:
     """A shallow per-receive copy, filtered as moto filters it (not a deepcopy of the body)."""
     # object.__new__ skips BaseModel.__new__, which keeps every instance alive for moto's
     # dashboard; a per-receive copy must not.
-    view = object.__new__(Message)
+    view = object.__new__(message.__class__)  # a StoredMessage's copy shares its digests
     view.__dict__.update(message.__dict__)
     _filter_message_attributes(view, attribute_names)
     return view
@@ -415,9 +417,12 @@ class MessageStore:
             self._by_age = [(entry.enqueued_at, seq) for seq, entry in self._entries.items()]
             heapq.heapify(self._by_age)
 
+    def _mac(self, payload: bytes) -> bytes:
+        return hashlib.blake2s(payload, key=self._key, digest_size=_MAC_BYTES).digest()
+
     def _encode(self, seq: int, receives: int) -> str:
         payload = _HANDLE.pack(seq, receives)
-        mac = hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+        mac = self._mac(payload)
         return base64.urlsafe_b64encode(payload + mac).decode("ascii")
 
     def _decode(self, handle: str) -> tuple[int, int]:
@@ -427,7 +432,7 @@ class MessageStore:
         except (TypeError, ValueError) as error:  # not base64 (binascii.Error is a ValueError)
             raise ReceiptHandleIsInvalid from error
         payload, mac = raw[: _HANDLE.size], raw[_HANDLE.size :]
-        expected = hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+        expected = self._mac(payload)
         if len(raw) != _HANDLE.size + _MAC_BYTES or not hmac.compare_digest(mac, expected):
             raise ReceiptHandleIsInvalid
         seq, receives = _HANDLE.unpack(payload)

@@ -5,8 +5,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from messaging.localcloud.awslambda.workers import Outcome, Worker, WorkerSpec
+from messaging.localcloud.awslambda.workers import (
+    EncodedJson,
+    Outcome,
+    Worker,
+    WorkerSpec,
+    request_line,
+)
 from tests.support.lambdas import HANDLERS
 
 
@@ -56,6 +64,37 @@ def test_a_warm_worker_answers_in_the_same_process_with_lambdas_context(
     assert second.init_ms is None
     assert first.output == ['echo {"n": 1}']  # the function's stdout, not the protocol
     assert first.max_memory_mb > 0
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8).filter(lambda k: k != "event"), JSON, max_size=4), JSON)
+def test_a_request_line_carries_an_encoded_event_as_the_event_itself(
+    rest: dict[str, object], event: object
+) -> None:
+    line = request_line({**rest, "event": EncodedJson(json.dumps(event))})
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1  # one line: JSON escapes the newlines in strings
+    assert json.loads(line) == json.loads(request_line({**rest, "event": event}))
+    assert json.loads(line) == {**rest, "event": event}
+
+
+def test_a_worker_gets_an_encoded_event_as_it_gets_the_same_event_unencoded(
+    code_dir: Path, workers: list[Worker]
+) -> None:
+    worker = _worker(code_dir, "handlers.echo", workers)
+    assert worker.start() is None
+    encoded = worker.invoke(_request(EncodedJson('{"Records": [{"n": 1}, {"n": 2}]}')), timeout=5)
+    plain = worker.invoke(_request({"Records": [{"n": 1}, {"n": 2}]}), timeout=5)
+    assert encoded.ok
+    assert encoded.output == plain.output == ['echo {"Records": [{"n": 1}, {"n": 2}]}']
 
 
 def test_an_exception_is_the_functions_error_and_is_logged(

@@ -538,7 +538,8 @@ def test_message_attribute_names_filter_each_receive_only(
     backend: FastSQSBackend, clock: FakeClock, names: list[str], expected: set[str]
 ) -> None:
     fast_queue(backend, "q")
-    backend.send_message("q", "m", message_attributes=ATTRIBUTES)
+    sent = backend.send_message("q", "m", message_attributes=ATTRIBUTES)
+    assert sent.attribute_md5 == aws_attribute_md5(ATTRIBUTES)  # cached, shared by copies
     (filtered,) = receive(backend, "q", visibility=1, names=names)
     assert set(filtered.message_attributes) == expected
     subset = {key: ATTRIBUTES[key] for key in expected}
@@ -547,15 +548,17 @@ def test_message_attribute_names_filter_each_receive_only(
     clock.advance(1)
     (full,) = receive(backend, "q", names=["All"])  # the stored message kept them all
     assert full.message_attributes == ATTRIBUTES
+    assert full.attribute_md5 == aws_attribute_md5(ATTRIBUTES)
 
 
 def test_received_copies_are_not_tracked_by_moto(backend: FastSQSBackend) -> None:
     fast_queue(backend, "q")
-    backend.send_message("q", "m")
-    before = len(Message.instances_tracked)  # type: ignore[attr-defined]
+    sent = type(backend.send_message("q", "m"))
+    assert issubclass(sent, Message)
+    before = len(sent.instances_tracked)  # type: ignore[attr-defined]
     for _ in range(20):
         receive(backend, "q", visibility=0)
-    assert len(Message.instances_tracked) == before  # type: ignore[attr-defined]
+    assert len(sent.instances_tracked) == before  # type: ignore[attr-defined]
 
 
 # -- counters ----------------------------------------------------------------------------
