@@ -70,7 +70,7 @@ from moto.core.utils import unix_time
 from moto.moto_api._internal import mock_random
 from moto.sqs import models as moto_sqs
 from moto.sqs.constants import MAXIMUM_VISIBILITY_TIMEOUT
-from moto.sqs.exceptions import InvalidParameterValue, SQSException
+from moto.sqs.exceptions import InvalidAttributeName, InvalidParameterValue, SQSException
 from moto.sqs.models import MAXIMUM_MESSAGE_DELAY, Message, Queue, SQSBackend
 
 from messaging.localcloud.seams import use_backend
@@ -341,6 +341,23 @@ class FastSQSBackend(MoveTasks, SQSBackend):
             else:
                 success.append(entry["Id"])
         return success, failed
+
+    def get_queue_attributes(self, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+        """moto's answer, with `queue.attributes` built once per call.
+
+        For named attributes moto builds the whole dict three times per name (to test it,
+        to read it, to read it again): 4 of a GetQueueAttributes' 5.5 ms for the two
+        counters `simulate` and `status` ask for each queue every second (issue #21).
+        """
+        if not attribute_names or "All" in attribute_names:
+            return super().get_queue_attributes(queue_name, attribute_names)
+        queue = self.get_queue(queue_name)
+        valid = {*queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES}
+        invalid = next((name for name in attribute_names if name not in valid), None)
+        if invalid is not None:
+            raise InvalidAttributeName(invalid)
+        built = queue.attributes
+        return {name: built[name] for name in attribute_names if built.get(name) is not None}
 
     def set_queue_attributes(self, queue_name: str, attributes: dict[str, Any]) -> Queue:
         # moto resets Policy whenever a call omits it (`Queue._set_attributes` assigns

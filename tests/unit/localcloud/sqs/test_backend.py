@@ -943,6 +943,38 @@ def test_set_queue_attributes_keeps_the_policy_it_was_not_given(backend: FastSQS
     assert json.loads(backend.get_queue_attributes("q", ["Policy"])["Policy"]) == json.loads(policy)
 
 
+QUEUE_ATTRIBUTE_NAMES = st.sampled_from(
+    [*Queue.BASE_ATTRIBUTES, *Queue.FIFO_ATTRIBUTES, *Queue.KMS_ATTRIBUTES, "Nope", ""]
+)
+
+
+@settings(max_examples=60)
+@given(names=st.lists(QUEUE_ATTRIBUTE_NAMES, max_size=6), fifo=st.booleans())
+def test_get_queue_attributes_answers_as_moto_answers(names: list[str], fifo: bool) -> None:
+    install()
+    account = f"{secrets.randbelow(10**12):012d}"
+    backend = sqs_backends[account]["us-east-1"]
+    try:
+        kind: dict[str, Any] = {"FifoQueue": "true"} if fifo else {}
+        name = "q.fifo" if fifo else "q"
+        dlq = backend.create_queue("dlq.fifo" if fifo else "dlq", **kind)
+        policy = json.dumps({"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": 3})
+        backend.create_queue(name, RedrivePolicy=policy, DelaySeconds="2", **kind)
+        backend.send_message(name, "m", group_id="g" if fifo else None, deduplication_id="d")
+
+        def answer(get: Callable[[], dict[str, Any]]) -> Any:
+            try:
+                return list(get().items())
+            except SQSException as error:
+                return error.code, error.message
+
+        ours = answer(lambda: backend.get_queue_attributes(name, names))
+        theirs = answer(lambda: SQSBackend.get_queue_attributes(backend, name, names))
+        assert ours == theirs
+    finally:
+        sqs_backends.pop(account, None)
+
+
 @pytest.mark.parametrize(
     "body", ["\udcff lone surrogate", "nul \x00 byte", "\x1b escape", "\ufffe"]
 )
