@@ -14,6 +14,13 @@ process.
   BatchExecuteStatement(25), each key as JSON text (the baseline, the code before)
   against `partiql._key_marker`.
 
+- Eleventh pass: a Lambda mapping's batch of 10 records, from received messages to the
+  invocation's request line: moto's `Message`, each record encoded twice (for the 6 MB
+  bound, then in the request) against `StoredMessage` and records encoded once
+  (`workers.EncodedJson`); a receipt handle issued and checked, HMAC-SHA256 (the code
+  before) against keyed BLAKE2s; and GetQueueAttributes of the two counters `simulate`
+  reads every second, moto's against ours.
+
 Rounds alternate between baseline and ours, so the machine's drift falls on both alike;
 it prints the median CPU (thread time) per request of each, and their ratio.
 
@@ -23,9 +30,15 @@ it prints the median CPU (thread time) per request of each, and their ratio.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
+import secrets
 import statistics
+import struct
 import time
+import uuid
 from collections.abc import Callable, Hashable, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -34,13 +47,19 @@ from urllib.parse import parse_qsl, urlencode
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.core.utils import get_service_model
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.sqs.models import Message, SQSBackend, sqs_backends
 
 from messaging.core.events import encode
 from messaging.core.signing import SIGNATURES_HEADER, UNCHECKED
 from messaging.localcloud import wire
+from messaging.localcloud.awslambda.poller import sqs_record
+from messaging.localcloud.awslambda.workers import EncodedJson, request_line
 from messaging.localcloud.dynamodb.partiql import _key_marker
 from messaging.localcloud.dynamodb.requests import SizedItem
 from messaging.localcloud.shape_check import conforms
+from messaging.localcloud.sqs.backend import install as sqs_install
+from messaging.localcloud.sqs.message import StoredMessage
+from messaging.localcloud.sqs.store import MessageStore
 from messaging.ops.aws import Aws, default_config
 from messaging.ops.settings import Settings
 from messaging.producer.fakes import ConsumerFactory
@@ -196,6 +215,85 @@ def duplicate_keys() -> tuple[Callable[[], None], Callable[[], None]]:
     return as_json, ours
 
 
+_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:orders"
+_EVENT_TYPE = {"event_type": {"DataType": "String", "StringValue": "consumer.created"}}
+
+
+def _received(kind: type[Message], bodies: list[str]) -> Iterator[list[Message]]:
+    """Fresh batches of 10 messages, as a receive hands them over (digests not yet read)."""
+    while True:
+        batch = []
+        for body in bodies:
+            message = kind(str(uuid.uuid4()), body)
+            message.message_attributes = _EVENT_TYPE
+            message.receipt_handle = "handle"
+            message.mark_sent()
+            batch.append(message)
+        yield batch
+
+
+def records() -> tuple[Callable[[], None], Callable[[], None]]:
+    bodies = [encode(event) for event in ConsumerFactory(seed=1).events(10)]
+    theirs, ours = _received(Message, bodies), _received(StoredMessage, bodies)
+    request = {"request_id": "r", "deadline_ms": 0, "invoked_function_arn": "arn"}
+
+    def encoded_twice() -> None:  # the code before: each record sized, then all encoded
+        batch = [sqs_record(m, _QUEUE_ARN, "us-east-1") for m in next(theirs)]
+        sum(len(json.dumps(record)) for record in batch)
+        json.dumps({**request, "event": {"Records": batch}}).encode() + b"\n"
+
+    def encoded_once() -> None:
+        batch = [sqs_record(m, _QUEUE_ARN, "us-east-1") for m in next(ours)]
+        texts = [json.dumps(record) for record in batch]
+        sum(map(len, texts))
+        event = EncodedJson('{"Records": [' + ", ".join(texts) + "]}")
+        request_line({**request, "event": event})
+
+    return encoded_twice, encoded_once
+
+
+def receipt_handles() -> tuple[Callable[[], None], Callable[[], None]]:
+    store = MessageStore(time.monotonic, lambda: 345_600)
+    key = secrets.token_bytes(32)
+    layout = struct.Struct(">QI")
+
+    def hmac_sha256() -> None:  # the code before: issue, then check, 16 bytes of MAC
+        for seq in range(10):
+            payload = layout.pack(seq, 1)
+            mac = hmac.new(key, payload, hashlib.sha256).digest()[:16]
+            handle = base64.urlsafe_b64encode(payload + mac).decode("ascii")
+            raw = base64.b64decode(handle, altchars=b"-_", validate=True)
+            expected = hmac.new(key, raw[:12], hashlib.sha256).digest()[:16]
+            hmac.compare_digest(raw[12:], expected)
+
+    def blake2s() -> None:
+        for seq in range(10):
+            store._decode(store._encode(seq, 1))  # noqa: SLF001 - the store's own pair
+
+    return hmac_sha256, blake2s
+
+
+def queue_counters() -> tuple[Callable[[], None], Callable[[], None]]:
+    sqs_install()
+    backend = sqs_backends["123456789012"]["us-east-1"]
+    dlq = backend.create_queue("bench-dlq")
+    policy = json.dumps({"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": 5})
+    backend.create_queue("bench-q", RedrivePolicy=policy)
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    if backend.get_queue_attributes("bench-q", names) != SQSBackend.get_queue_attributes(
+        backend, "bench-q", names
+    ):
+        raise SystemExit("GetQueueAttributes: ours and moto's disagree")
+
+    def motos() -> None:
+        SQSBackend.get_queue_attributes(backend, "bench-q", names)
+
+    def ours() -> None:
+        backend.get_queue_attributes("bench-q", names)
+
+    return motos, ours
+
+
 def measure(
     label: str, baseline: Callable[[], None], ours: Callable[[], None], rounds: int
 ) -> None:
@@ -226,6 +324,9 @@ def main() -> None:
     )
     measure("decoding a PublishBatch(10) form body", *form_decoding(), rounds)
     measure("duplicate keys of BatchExecuteStatement(25)", *duplicate_keys(), rounds)
+    measure("a mapping's 10 records, received to request line", *records(), rounds)
+    measure("a receipt handle issued and checked (x10)", *receipt_handles(), rounds)
+    measure("GetQueueAttributes, two counters (backend)", *queue_counters(), rounds)
 
 
 if __name__ == "__main__":
