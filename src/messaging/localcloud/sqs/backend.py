@@ -11,8 +11,8 @@ Design: `FastQueue` (a moto `Queue`) keeps its messages in a `MessageStore` (see
 `sqs_store`: ready deque, in-flight and delayed heaps, lazy invalidation, O(1) counters,
 one `threading.Condition`); `FastSQSBackend` routes the hot calls of such queues to it and
 leaves FIFO queues on moto's own `Queue` and code paths. moto's `Message` (as a
-`StoredMessage`, which works its MD5s out once), attribute filtering, request parsing
-and validation are reused unchanged.
+`StoredMessage`, which keeps its MD5s instead of computing them on every read),
+attribute filtering, request parsing and validation are reused unchanged.
 
 AWS semantics kept (standard queues):
 

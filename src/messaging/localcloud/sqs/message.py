@@ -2,9 +2,9 @@
 
 moto's `Message` computes `body_md5` and `attribute_md5` each time they are read: for
 SendMessage's answer, then for every receive, whether over HTTP or by a Lambda event
-source mapping's poller (each record carries both). With one attribute, the attribute
-digest was 8 µs of a record's 40 (three attributes: 22 of 54), for every record the
-mappings deliver (issue #21).
+source mapping's poller (each record carries both). moto's attribute digest takes 9 µs
+for one attribute and 22 µs for three, where building the whole record took 54 µs (three
+attributes), for every record the mappings deliver (issue #21).
 
 - The attribute digest is a pure function of the attributes' names, types and values,
   and a system's messages mostly carry the same few sets (the producer's is one

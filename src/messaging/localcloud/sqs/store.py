@@ -132,7 +132,7 @@ def _snapshot(message: Message, attribute_names: list[str]) -> Message:
     """A shallow per-receive copy, filtered as moto filters it (not a deepcopy of the body)."""
     # object.__new__ skips BaseModel.__new__, which keeps every instance alive for moto's
     # dashboard; a per-receive copy must not.
-    view = object.__new__(message.__class__)  # a StoredMessage's copy shares its digests
+    view = object.__new__(message.__class__)  # a StoredMessage's copy shares its body digest
     view.__dict__.update(message.__dict__)
     _filter_message_attributes(view, attribute_names)
     return view
