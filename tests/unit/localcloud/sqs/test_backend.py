@@ -12,7 +12,8 @@ import secrets
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -32,6 +33,22 @@ from tests.support import FakeClock
 
 REGION = "us-east-1"
 T0 = 1_700_000_000.0  # the `clock` fixture's start (conftest)
+
+
+@contextmanager
+def fresh_backend(clock: FakeClock | None = None) -> Iterator[FastSQSBackend]:
+    """A backend in an account of its own, for a test hypothesis runs many times (the
+    `backend` fixture would be one for all its examples)."""
+    install()
+    account = f"{secrets.randbelow(10**12):012d}"
+    built = sqs_backends[account][REGION]
+    assert isinstance(built, FastSQSBackend)
+    if clock is not None:
+        built.clock = clock
+    try:
+        yield built
+    finally:
+        sqs_backends.pop(account, None)
 
 
 def fast_queue(backend: FastSQSBackend, name: str, **attributes: Any) -> FastQueue:
@@ -877,15 +894,8 @@ OPERATIONS = st.lists(
 @given(operations=OPERATIONS)
 def test_store_matches_a_naive_model(operations: list[tuple[Any, ...]]) -> None:
     clock = FakeClock(T0)
-    install()
-    account = f"{secrets.randbelow(10**12):012d}"
-    backend = sqs_backends[account][REGION]
-    assert isinstance(backend, FastSQSBackend)
-    backend.clock = clock
-    try:
+    with fresh_backend(clock) as backend:
         _run_model(backend, clock, operations)
-    finally:
-        sqs_backends.pop(account, None)
 
 
 def _run_model(
@@ -951,10 +961,7 @@ QUEUE_ATTRIBUTE_NAMES = st.sampled_from(
 @settings(max_examples=60)
 @given(names=st.lists(QUEUE_ATTRIBUTE_NAMES, max_size=6), fifo=st.booleans())
 def test_get_queue_attributes_answers_as_moto_answers(names: list[str], fifo: bool) -> None:
-    install()
-    account = f"{secrets.randbelow(10**12):012d}"
-    backend = sqs_backends[account]["us-east-1"]
-    try:
+    with fresh_backend() as backend:
         kind: dict[str, Any] = {"FifoQueue": "true"} if fifo else {}
         name = "q.fifo" if fifo else "q"
         dlq = backend.create_queue("dlq.fifo" if fifo else "dlq", **kind)
@@ -971,8 +978,6 @@ def test_get_queue_attributes_answers_as_moto_answers(names: list[str], fifo: bo
         ours = answer(lambda: backend.get_queue_attributes(name, names))
         theirs = answer(lambda: SQSBackend.get_queue_attributes(backend, name, names))
         assert ours == theirs
-    finally:
-        sqs_backends.pop(account, None)
 
 
 @pytest.mark.parametrize(
