@@ -20,6 +20,7 @@ in its docstring:
 - `json_parser`: moto's JSON-protocol parser, over the members present, on a body decoded once;
 - `form_body`: a query-protocol form body decoded once, by the precheck, not again by werkzeug;
 - `value_picker`: moto's response serialiser, each member's key spellings worked out once;
+- `xml_body`: moto's XML answers written in one walk, xmltodict's text byte for byte;
 - `log_search`: FilterLogEvents by bisection, its cost that of the page, not of the group;
 - `server`, `transport`: the HTTP server and its budgets (body size, connections,
   threads); in front of moto, `guard` (only the user's own clients), `precheck`
@@ -48,6 +49,7 @@ def install() -> None:
         query_parser,
         request_path,
         value_picker,
+        xml_body,
     )
     from messaging.localcloud.cloudformation import resources, stacks  # noqa: PLC0415
     from messaging.localcloud.dynamodb import requests, transactions  # noqa: PLC0415
@@ -60,6 +62,7 @@ def install() -> None:
     query_parser.install()
     json_parser.install()
     value_picker.install()
+    xml_body.install()
     sqs.install()
     transactions.install()
     requests.install()
