@@ -58,11 +58,27 @@ class DynamoStore(IdempotentStore["TransactWriteItemTypeDef"]):
         self.table = table
         self._serializer = TypeSerializer()
 
+    def attribute_value(self, value: Any) -> Any:
+        """boto3's `TypeSerializer.serialize`, with strings and plain dicts done directly.
+
+        Every service's item is strings and one map of strings. boto3 finds a value's type
+        by trying each type in turn, and a map by `isinstance` against `Mapping`; that was
+        30 µs of CPU per item in each function, 2% of the machine's CPU per event at
+        saturation (issue #21). Both answers are boto3's own for these two types; any
+        other value (numbers, sets, binary, None, subclasses) goes to boto3.
+        """
+        kind = value.__class__
+        if kind is str:
+            return {"S": value}
+        if kind is dict:
+            return {"M": {k: self.attribute_value(v) for k, v in value.items()}}
+        return self._serializer.serialize(value)
+
     def _prepare(self, key: str, document: Mapping[str, Any]) -> TransactWriteItemTypeDef:
         return {
             "Put": {
                 "TableName": self.table,
-                "Item": {k: self._serializer.serialize(v) for k, v in document.items()},
+                "Item": {k: self.attribute_value(v) for k, v in document.items()},
                 "ConditionExpression": "attribute_not_exists(#key)",
                 "ExpressionAttributeNames": {"#key": self.key},
             }
