@@ -77,13 +77,27 @@ def firehose_billed_bytes(record_bytes: int) -> int:
     return max(1, math.ceil(record_bytes / FIREHOSE_RECORD_UNIT)) * FIREHOSE_RECORD_UNIT
 
 
-def _value_size(value: Mapping[str, Any]) -> int:  # noqa: PLR0911 - one answer per type
-    """Bytes of one AttributeValue, by DynamoDB's item-size rules (0 if malformed)."""
-    if not isinstance(value, Mapping) or len(value) != 1:
+def _utf8_size(text: Any) -> int:
+    """Bytes of `str(text)` in UTF-8; an ASCII string's length (`isascii` is O(1))."""
+    if text.__class__ is str and text.isascii():
+        return len(text)
+    return len(str(text).encode())
+
+
+def _value_size(value: Any) -> int:  # noqa: PLR0911 - one answer per type
+    """Bytes of one AttributeValue, by DynamoDB's item-size rules (0 if malformed).
+
+    Every function meters every item it writes, so this runs per attribute of every
+    event, twice: plain dicts and ASCII strings are sized without `isinstance` against
+    `Mapping` or an encoded copy (21 -> 13 µs per item, issue #21).
+    """
+    if value.__class__ is not dict and not isinstance(value, Mapping):
         return 0  # DynamoDB rejects it; the meter must never fail the call itself
+    if len(value) != 1:
+        return 0
     ((kind, inner),) = value.items()
     if kind == "S":
-        return len(str(inner).encode())
+        return _utf8_size(inner)
     if kind == "N":
         digits = str(inner).lstrip("-").replace(".", "").lstrip("0") or "0"
         return math.ceil(len(digits) / 2) + 1
@@ -102,7 +116,7 @@ def _value_size(value: Mapping[str, Any]) -> int:  # noqa: PLR0911 - one answer 
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     """An item's size as DynamoDB bills it: attribute names plus values."""
-    return sum(len(str(name).encode()) + _value_size(value) for name, value in item.items())
+    return sum(_utf8_size(name) + _value_size(value) for name, value in item.items())
 
 
 def write_units(item: Mapping[str, Mapping[str, Any]], *, transaction: bool = False) -> int:

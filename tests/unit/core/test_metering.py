@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -120,6 +121,12 @@ def test_partiql_statements_other_than_the_insert_form() -> None:
 )
 def test_item_size_follows_dynamodbs_rules(value: dict[str, object], size: int) -> None:
     assert item_size({"a": value}) == 1 + size  # the attribute's name counts too
+
+
+def test_names_count_in_utf8_bytes_and_malformed_values_count_nothing() -> None:
+    assert item_size({"né": {"S": "x"}, "日": {"S": "日本"}}) == (3 + 1) + (3 + 6)
+    malformed: dict[str, Any] = {"a": {"S": "x", "N": "1"}, "b": "not a value"}
+    assert item_size(malformed) == 2  # the names only
 
 
 def test_published_messages_are_firehose_records_rounded_up_to_5_kib() -> None:
