@@ -41,6 +41,7 @@ from pydantic import (
     ValidationError,
 )
 
+from messaging.core import email_domains
 from messaging.errors import MessagingError
 
 __all__ = [
@@ -60,6 +61,10 @@ __all__ = [
     "decode",
     "encode",
 ]
+
+# Every process that validates an event (the producer, each service) checks a run's few
+# email domains once each, not once per address (`email_domains`).
+email_domains.remember()
 
 EVENT_TYPE: Final = "consumer.created"
 EVENT_VERSION: Final = 1
