@@ -37,7 +37,10 @@ _COMMENT: Final = "#comment"
 _FAST_OPTIONS: Final = {"full_document": False, "short_empty_elements": True, "pretty": False}
 # moto's own dependency, as moto imports it (it has no type stubs).
 XMLTODICT: Final[Any] = vars(moto_serialize)["xmltodict"]
-_valid_names: set[str] = set()  # names xmltodict accepts; a few dozen, reused by every answer
+# Names xmltodict accepts: the services' member names, a few hundred, reused by every
+# answer. Bounded all the same, in case a name ever comes from a request.
+_valid_names: set[str] = set()
+_MAX_NAMES: Final = 4096
 
 
 class _Unsupported(Exception):  # noqa: N818 - a signal to hand over, not an error
@@ -52,7 +55,8 @@ def _checked(name: Any) -> str:
             XMLTODICT._validate_name(name, "element")  # noqa: SLF001 - its own rule, reused
         except ValueError:
             raise _Unsupported from None  # xmltodict raises its own error
-        _valid_names.add(name)
+        if len(_valid_names) < _MAX_NAMES:
+            _valid_names.add(name)
     return name
 
 

@@ -108,3 +108,12 @@ def test_installed_where_moto_serialises() -> None:
         assert serialize_module.xmltodict is xmltodict
     finally:
         serialize_module.xmltodict = before
+
+
+def test_names_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xml_body, "_valid_names", set())
+    monkeypatch.setattr(xml_body, "_MAX_NAMES", 3)
+    for n in range(10):
+        document = {f"name{n}": {"x": "1"}}
+        assert xml_body.unparse(document, **OPTIONS) == xmltodict.unparse(document, **OPTIONS)
+    assert len(xml_body._valid_names) == 3
