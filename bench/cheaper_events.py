@@ -58,6 +58,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.sqs.models import Message, SQSBackend, sqs_backends
 
 from messaging.core.events import decode, encode
+from messaging.core.services import orders
 from messaging.core.signing import SIGNATURES_HEADER, UNCHECKED
 from messaging.localcloud import wire
 from messaging.localcloud.awslambda.poller import sqs_record
@@ -73,6 +74,7 @@ from messaging.localcloud.xml_body import unparse as xml_unparse
 from messaging.ops.aws import Aws, default_config
 from messaging.ops.settings import Settings
 from messaging.producer.fakes import ConsumerFactory
+from messaging.store import UnitOfWork
 from messaging.store.dynamodb import DynamoStore
 
 ITEM = {
@@ -327,19 +329,11 @@ def event_decoding() -> tuple[Callable[[], None], Callable[[], None]]:
 
 
 def item_serialising() -> tuple[Callable[[], None], Callable[[], None]]:
-    documents = []
+    documents: list[dict[str, Any]] = []
     for event in ConsumerFactory(seed=21).events(50):
-        consumer = event.data
-        documents.append(
-            {
-                "name": consumer.name,
-                "email": consumer.email,
-                "phone": consumer.phone,
-                "address": consumer.address.model_dump(mode="json", exclude_none=True),
-                "created_at": consumer.created_at.isoformat(),
-                "event_id": str(event.event_id),
-            }
-        )
+        unit = UnitOfWork()
+        orders.handle(event, unit)  # the item the orders service stores
+        documents.extend(unit.creates.values())
     boto3s, store = TypeSerializer(), DynamoStore(SimpleNamespace(), "orders")  # type: ignore[arg-type]
 
     def theirs() -> None:
