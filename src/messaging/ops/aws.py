@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from messaging.core import form_encoding
 from messaging.core.metering import UsageMeter
 from messaging.core.metrics import RequestCounter
 from messaging.core.retry import MAX_ATTEMPTS, default_config
@@ -102,6 +103,7 @@ class Aws:
                     config=config,
                 )
                 SignatureWaiver.of_session(self.session).register(client.meta.events)
+                form_encoding.register(client)
                 self._clients[key] = client
             return self._clients[key]
 
@@ -110,6 +112,16 @@ class Aws:
 
     def sns(self) -> SNSClient:
         return self.client("sns")  # type: ignore[no-any-return]
+
+    def publisher(self) -> SNSClient:
+        """The producer's SNS client: without botocore's client-side parameter validation.
+
+        Walking a PublishBatch of 10 events once more before serialising it cost 0.3 of
+        the 1.45 ms of CPU its client spent (issue #21). The producer builds every entry
+        itself from a validated event, and SNS validates every request too
+        (InvalidParameter, per entry in `Failed`), which the producer reports.
+        """
+        return self.client("sns", validate=False)  # type: ignore[no-any-return]
 
     def sqs(self) -> SQSClient:
         return self.client("sqs")  # type: ignore[no-any-return]
