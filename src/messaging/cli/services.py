@@ -125,7 +125,7 @@ def produce(
     aws, outputs = _outputs(settings)
     try:
         factory = ConsumerFactory(seed=seed, locale=locale)
-        producer = Producer(aws.sns(), outputs.TopicArn, rate=rate, concurrency=concurrency)
+        producer = Producer(aws.publisher(), outputs.TopicArn, rate=rate, concurrency=concurrency)
     except (MessagingError, ValueError) as error:
         raise fail(str(error), code=2) from error
     events = (

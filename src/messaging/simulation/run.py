@@ -360,7 +360,7 @@ class Simulation:
                 yield event
 
         producer = Producer(
-            self._aws("producer").sns(),
+            self._aws("producer").publisher(),
             outputs.TopicArn,
             rate=self.options.rate,
             concurrency=self.options.concurrency,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError, ParamValidationError
@@ -17,14 +18,20 @@ def session() -> Aws:
     return Aws(settings, default_config(max_attempts=1), placeholder_credentials=("t", "t"))
 
 
-def test_dynamodb_leaves_validation_to_the_service_and_the_others_validate() -> None:
+def test_dynamodb_and_the_producer_leave_validation_to_the_service_the_others_validate() -> None:
     aws = session()
+    bad_entries: Any = [{"Id": 1, "Message": "m"}]  # an Id must be a string
     # A wrong type goes out to DynamoDB (which would answer ValidationException) ...
     with pytest.raises(EndpointConnectionError):
         aws.dynamodb().list_tables(Limit="ten")  # type: ignore[arg-type]
+    # ... and so does the producer's SNS client (SNS answers InvalidParameter) ...
+    with pytest.raises(EndpointConnectionError):
+        aws.publisher().publish_batch(TopicArn="t", PublishBatchRequestEntries=bad_entries)
     # ... while the other clients refuse it before sending.
     with pytest.raises(ParamValidationError):
         aws.sqs().delete_message_batch(QueueUrl="q", Entries="not a list")  # type: ignore[arg-type]
+    with pytest.raises(ParamValidationError):
+        aws.sns().publish_batch(TopicArn="t", PublishBatchRequestEntries=bad_entries)
 
 
 def test_clients_share_the_endpoint_and_region() -> None:
