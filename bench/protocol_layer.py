@@ -12,10 +12,11 @@ It alternates two settings in the same process, round by round, so that the mach
 drift falls on both alike:
 
 - moto: moto's JSON parser (`json_parser` off), its value picker (`value_picker` off),
-  xmltodict writing XML answers (`xml_body` off), its locked backend lookup and
-  uncached dispatch (`request_path` off), and werkzeug decoding a form body again
-  (moto's request class);
-- ours: all five installed, as `messaging up` runs.
+  xmltodict writing XML answers (`xml_body` off), its serialiser writing every
+  BatchExecuteStatement answer (`dynamodb.statement_answers` off), its locked backend
+  lookup and uncached dispatch (`request_path` off), and werkzeug decoding a form body
+  again (moto's request class);
+- ours: all six installed, as `messaging up` runs.
 
 and prints the median CPU (thread time) per request of each, and their ratio.
 
@@ -36,6 +37,7 @@ from moto.moto_server.werkzeug_app import BackendRequest
 from werkzeug.test import Client
 
 from messaging.localcloud import json_parser, request_path, value_picker, xml_body
+from messaging.localcloud.dynamodb import statement_answers
 from messaging.localcloud.form_body import DecodedOnceRequest
 from messaging.localcloud.server import LocalCloud
 
@@ -172,7 +174,7 @@ def dispatcher_apps(app: Any) -> Any:
 
 
 def settle(app: Any, ours: bool) -> None:
-    for module in (json_parser, value_picker, request_path, xml_body):
+    for module in (json_parser, value_picker, request_path, xml_body, statement_answers):
         module.install() if ours else module.uninstall()
     for flask_app in dispatcher_apps(app):
         flask_app.request_class = DecodedOnceRequest if ours else BackendRequest

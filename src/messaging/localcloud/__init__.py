@@ -11,7 +11,8 @@ in its docstring:
 - `sqs/`: a queue whose per-call cost does not grow with backlog; message move tasks
   (DLQ redrive), which moto lacks;
 - `dynamodb/`: transactions whose cost does not grow with the table, item building
-  and condition checks without repeated work, and Scan pages that cost a page;
+  and condition checks without repeated work, Scan pages that cost a page, and
+  BatchExecuteStatement's plain answers written without walking the shape;
 - `awslambda/`: functions run in local worker processes, SQS event source mappings
   polled with Lambda's semantics, invocation logs in CloudWatch Logs (moto needs Docker);
 - `s3/`: bucket policies evaluated as AWS does (a TLS-only policy no longer denies all);
@@ -52,7 +53,11 @@ def install() -> None:
         xml_body,
     )
     from messaging.localcloud.cloudformation import resources, stacks  # noqa: PLC0415
-    from messaging.localcloud.dynamodb import requests, transactions  # noqa: PLC0415
+    from messaging.localcloud.dynamodb import (  # noqa: PLC0415
+        requests,
+        statement_answers,
+        transactions,
+    )
     from messaging.localcloud.firehose import backend as firehose  # noqa: PLC0415
     from messaging.localcloud.s3 import policies  # noqa: PLC0415
     from messaging.localcloud.sns import backend as sns  # noqa: PLC0415
@@ -66,6 +71,7 @@ def install() -> None:
     sqs.install()
     transactions.install()
     requests.install()
+    statement_answers.install()
     policies.install()
     sns.install()
     firehose.install()

@@ -1,2 +1,3 @@
 """DynamoDB: transactions (`transactions`), request handling (`requests`), Scan (`scan`),
-PartiQL INSERT (`partiql`), each request atomic (`one_at_a_time`)."""
+PartiQL INSERT (`partiql`) and its answers (`statement_answers`), each request atomic
+(`one_at_a_time`)."""
