@@ -46,6 +46,29 @@ def test_same_seed_and_clock_give_identical_events(locale: str) -> None:
     assert len(set(first)) == len(first)  # a run does not repeat itself
 
 
+@pytest.mark.parametrize("locale", [*LOCALES, "en_PH", "ka_GE"])
+def test_a_seed_draws_the_locales_own_faker_sequence(locale: str) -> None:
+    """The factory draws from the locale's generator in this order: what a Faker proxy
+    seeded alike gives, call for call, so a seed's events do not depend on how it calls."""
+    reference = Faker(locale, use_weighting=False)
+    reference.seed_instance(f"{locale}/3")
+    phone = getattr(reference, "phone_number", None) or reference.mobile_number
+    state = getattr(reference, "administrative_unit", None)
+    for event in ConsumerFactory(seed=3, locale=locale, clock=fixed_clock).events(15):
+        # version=4 overwrites a UUID's version and variant bits; its top 48 are the draw's
+        assert event.event_id.int >> 80 == reference.random.getrandbits(128) >> 80
+        consumer = event.data
+        assert consumer.consumer_id.int >> 80 == reference.random.getrandbits(128) >> 80
+        assert consumer.name == reference.name().strip()
+        assert consumer.email == reference.free_email()
+        assert consumer.phone == phone().strip()
+        street = ", ".join(p.strip() for p in reference.street_address().splitlines() if p.strip())
+        assert consumer.address.street == street
+        assert consumer.address.city == reference.city().strip()
+        assert consumer.address.state == (state().strip() if state is not None else None)
+        assert consumer.address.postal_code == reference.postcode().strip()
+
+
 def test_seeded_ids_are_reproducible_version_4_uuids() -> None:
     first = ConsumerFactory(seed=3).event()
     again = ConsumerFactory(seed=3).event()  # different clock readings, same ids
