@@ -131,8 +131,8 @@ class ConsumerFactory:
         # publish colliding event and consumer ids (str seeds hash stably, via SHA-512).
         self._faker.seed_instance(None if seed is None else f"{normalised}/{seed}")
         # Drawn from the locale's own generator, its methods bound once: through the
-        # proxy, each call paid for resolving its name (about 6 us, a fifth of drawing a
-        # consumer; issue #21). The generator draws from the proxy's seeded random, so a
+        # proxy, each call paid for resolving its name (about 6 us, a fifth of Faker's
+        # share of a consumer; issue #21). The generator draws from the proxy's seeded random, so a
         # seed gives the same consumers either way.
         draw: Any = self._faker.factories[0]
         self._name: Callable[[], str] = draw.name
