@@ -106,7 +106,7 @@ def _value_size(value: Any) -> int:  # noqa: PLR0911 - one answer per type
     if kind in ("BOOL", "NULL"):
         return 1
     if kind == "M":
-        return 3 + sum(len(k.encode()) + _value_size(v) + 1 for k, v in inner.items())
+        return 3 + sum(_utf8_size(k) + _value_size(v) + 1 for k, v in inner.items())
     if kind == "L":
         return 3 + sum(_value_size(v) + 1 for v in inner)
     if kind in ("SS", "NS", "BS"):
