@@ -247,11 +247,12 @@ class LambdaHost:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop following, after one last read (the functions themselves run on)."""
+        """Stop following, after one last read, a minute back (the functions themselves
+        run on)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self.poll()
+        self.poll(settle=True)
 
     @property
     def alive(self) -> bool:
@@ -278,10 +279,10 @@ class LambdaHost:
 
     # -- reading ---------------------------------------------------------------------
 
-    def poll(self) -> None:
-        """Read the new log events of every function."""
+    def poll(self, *, settle: bool = False) -> None:
+        """Read the new log events of every function (`LogReader.read`)."""
         for name, reader in self.readers.items():
-            events = list(reader.read())
+            events = list(reader.read(settle=settle))
             if not events:
                 continue
             with self._lock:
