@@ -57,6 +57,12 @@ class SimulateRun:
         return float(self.report["events_per_second"])
 
     @property
+    def tail(self) -> float:
+        """Seconds end to end lasted beyond producing: the last events' way through."""
+        span = self.report.get("end_to_end_seconds") or 0.0
+        return max(0.0, float(span) - float(self.report["producing_seconds"]))
+
+    @property
     def requests_per_event(self) -> float:
         return float(self.report["pipeline_requests_per_event"])
 
@@ -78,7 +84,8 @@ class SimulateRun:
         return (
             f"asked {self.rate:,.0f}/s: producer {self.producer:,.1f}/s, end to end "
             f"{self.end_to_end:,.1f}/s ({self.report['stored_in_both']} events in "
-            f"{self.report['end_to_end_seconds']} s), {self.requests_per_event:.3f} "
+            f"{self.report['end_to_end_seconds']} s, {self.tail:.1f} s after producing), "
+            f"{self.requests_per_event:.3f} "
             f"requests/event, latency p50 {latency['p50']} ms p95 {latency['p95']} ms, "
             f"{'ok' if self.report['lost'] == 0 else 'LOST ' + str(self.report['lost'])}; "
             f"load {self.load[0]:.1f}"
