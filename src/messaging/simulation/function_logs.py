@@ -21,10 +21,11 @@ event id. CloudWatch may ingest an event late and out of order, so the start tra
 newest event seen: by a few seconds on a routine read, by a minute on every
 `LOOKBACK_EVERY`-th read and on a final one (`read(settle=True)`). A late line is then
 counted at most that many reads later (if it arrives within the minute, as before); and
-a routine page is a few seconds of lines, not a minute of them. With a minute on every read, the page grew with the run
-(to 740 KB per function at saturation), and so did its cost in both processes: in a
-60 s run at about 380 events/s, 2.2 s of the cloud's CPU and 2.4 s of simulate's, and
-by the end 15% of a core. With this, 1.0 s and 1.1 s (issue #21).
+a routine page is a few seconds of lines, not a minute of them. With a minute on every
+read, the page grew with the run (to 740 KB per function at saturation), and so did its
+cost in both processes: in a 60 s run at about 380 events/s, 2.2 s of the cloud's CPU
+and 2.4 s of simulate's, and by the end 15% of a core. With this, 1.0 s and 1.1 s
+(issue #21).
 
 Known limits: on AWS, lines reach CloudWatch Logs seconds after they are written, so
 counts lag; concurrency is estimated from the REPORT durations of the last window
