@@ -14,18 +14,26 @@ class FakeS3:
     def __init__(self, objects: dict[str, tuple[datetime, bytes]]) -> None:
         self.objects = objects
         self.listed: list[str] = []
+        self.started_after: list[str | None] = []  # each listing's StartAfter
         self.read: list[str] = []
 
     def get_paginator(self, name: str) -> Any:
         assert name == "list_objects_v2"
         return self
 
-    def paginate(self, *, Bucket: str, Prefix: str = "") -> Any:  # noqa: N803 - boto3's names
+    def paginate(
+        self,
+        *,
+        Bucket: str,  # noqa: N803 - boto3's names
+        Prefix: str = "",  # noqa: N803
+        StartAfter: str | None = None,  # noqa: N803
+    ) -> Any:
         self.listed.append(Prefix)
+        self.started_after.append(StartAfter)
         contents = [
             {"Key": key, "Size": len(body), "LastModified": at}
             for key, (at, body) in sorted(self.objects.items())
-            if key.startswith(Prefix)
+            if key.startswith(Prefix) and (StartAfter is None or key > StartAfter)
         ]
         return [{"Contents": contents}]
 

@@ -3,10 +3,12 @@ and SQL over them (`query`, which alone loads pyarrow and DuckDB, so it is not i
 here)."""
 
 from messaging.lake.objects import (
+    FULL_LISTING_EVERY,
     PARTITION_KEY,
     LakeError,
     LakeObject,
     LakeSummary,
+    ObjectsSince,
     list_objects,
     list_since,
     parse_records,
@@ -17,10 +19,12 @@ from messaging.lake.objects import (
 )
 
 __all__ = [
+    "FULL_LISTING_EVERY",
     "PARTITION_KEY",
     "LakeError",
     "LakeObject",
     "LakeSummary",
+    "ObjectsSince",
     "list_objects",
     "list_since",
     "parse_records",

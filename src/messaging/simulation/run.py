@@ -140,6 +140,7 @@ class Simulation:
         self.samples: list[Sample] = []
         self.lake_objects: list[lake.LakeObject] = []
         self._lake_since = datetime.now(UTC) - LAKE_CLOCK_MARGIN  # set again when a run starts
+        self._lake_view = lake.ObjectsSince(self._lake_since)  # what the samples count
         self.ledger = Ledger(list(SERVICES))
         self.interrupted = False  # producing stopped early (`stop`); still verified
         self.phase = "deploying"
@@ -158,6 +159,7 @@ class Simulation:
         stop = stop or threading.Event()
         started = time.monotonic()
         self._lake_since = datetime.now(UTC) - LAKE_CLOCK_MARGIN
+        self._lake_view = lake.ObjectsSince(self._lake_since)
         outputs = self._deploy()
         dlq_before = self._depths(outputs, "dlq_output")
         backlog_before = self._depths(outputs, "queue_output")
@@ -424,7 +426,7 @@ class Simulation:
             published=self.ledger.published,
             done=services.done(),
             queues=queues,
-            lake_objects=len(lake.list_since(aws.s3(), outputs.LakeBucketName, self._lake_since)),
+            lake_objects=len(self._lake_view.list(aws.s3(), outputs.LakeBucketName)),
             latency_p50_ms=percentile(latencies, 50),
             latency_p95_ms=percentile(latencies, 95),
             phase=self.phase,

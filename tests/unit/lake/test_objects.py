@@ -217,3 +217,71 @@ def test_list_since_lists_the_partitions_from_since_s_date_only_and_what_was_wri
         "landing_date=2026-11-30/after",
     ]
     assert s3.listed == ["landing_date=2026-11-29/", "landing_date=2026-11-30/"]
+
+
+# -- ObjectsSince ----------------------------------------------------------------------------
+
+DAY = "landing_date=2026-11-30/"
+SINCE = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 30, 12, 5, tzinfo=UTC)
+
+
+def _at(second: int) -> datetime:
+    return datetime(2026, 11, 30, 12, 0, second, tzinfo=UTC)
+
+
+def test_objects_since_lists_only_after_the_greatest_key_it_has_listed() -> None:
+    s3: Any = FakeS3(
+        {
+            f"{DAY}lake-1-2026-11-30-11-59-00-a": (datetime(2026, 11, 30, 11, 59, tzinfo=UTC), b""),
+            f"{DAY}lake-1-2026-11-30-12-00-01-a": (_at(1), b"x"),
+        }
+    )
+    view = lake.ObjectsSince(SINCE)
+    first = view.list(s3, "lake", now=NOW)
+    s3.objects[f"{DAY}lake-1-2026-11-30-12-00-02-a"] = (_at(2), b"yy")
+    second = view.list(s3, "lake", now=NOW)
+
+    assert [o.key for o in first] == [f"{DAY}lake-1-2026-11-30-12-00-01-a"]
+    assert [o.key for o in second] == [
+        f"{DAY}lake-1-2026-11-30-12-00-01-a",
+        f"{DAY}lake-1-2026-11-30-12-00-02-a",
+    ]
+    assert s3.started_after == [None, f"{DAY}lake-1-2026-11-30-12-00-01-a"]
+
+
+def test_what_sorts_before_or_was_deleted_is_settled_by_the_next_whole_listing() -> None:
+    s3: Any = FakeS3({f"{DAY}lake-1-2026-11-30-12-00-05-m": (_at(5), b"")})
+    view = lake.ObjectsSince(SINCE)
+    assert len(view.list(s3, "lake", now=NOW)) == 1
+    # Written in the same second with a smaller id, and another stream's: both sort before.
+    s3.objects[f"{DAY}lake-1-2026-11-30-12-00-05-a"] = (_at(5), b"")
+    s3.objects[f"{DAY}archive-1-2026-11-30-12-00-06-z"] = (_at(6), b"")
+    routine = [len(view.list(s3, "lake", now=NOW)) for _ in range(lake.FULL_LISTING_EVERY - 1)]
+    del s3.objects[f"{DAY}lake-1-2026-11-30-12-00-05-m"]
+    whole = view.list(s3, "lake", now=NOW)
+
+    assert routine == [1] * (lake.FULL_LISTING_EVERY - 1)
+    assert [o.key for o in whole] == [
+        f"{DAY}archive-1-2026-11-30-12-00-06-z",
+        f"{DAY}lake-1-2026-11-30-12-00-05-a",
+    ]
+    assert s3.started_after[-1] is None
+
+
+def test_objects_since_finds_what_list_since_finds_across_midnight() -> None:
+    since = datetime(2026, 11, 29, 23, 59, 30, 600_000, tzinfo=UTC)
+    s3: Any = FakeS3(
+        {
+            "landing_date=2026-11-29/before": (datetime(2026, 11, 29, 23, 59, 29, tzinfo=UTC), b""),
+            "landing_date=2026-11-29/same-second": (
+                datetime(2026, 11, 29, 23, 59, 30, tzinfo=UTC),
+                b"",
+            ),
+            "landing_date=2026-11-30/after": (datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC), b""),
+        }
+    )
+    now = datetime(2026, 11, 30, 0, 1, tzinfo=UTC)
+    view = lake.ObjectsSince(since)
+    for _ in range(3):
+        assert view.list(s3, "lake", now=now) == lake.list_since(s3, "lake", since, now=now)
