@@ -194,11 +194,13 @@ def test_summary_counts_objects_and_bytes_per_partition_and_apart_from_it() -> N
 # -- list_since ----------------------------------------------------------------------------
 
 
-def test_list_since_lists_the_partitions_from_since_s_date_only_and_what_was_written_since() -> (
-    None
-):
-    since = datetime(2026, 11, 29, 23, 59, 30, 600_000, tzinfo=UTC)
-    s3 = FakeS3(
+MIDNIGHT_SINCE = datetime(2026, 11, 29, 23, 59, 30, 600_000, tzinfo=UTC)
+MIDNIGHT_NOW = datetime(2026, 11, 30, 0, 1, tzinfo=UTC)
+
+
+def around_midnight() -> FakeS3:
+    """A lake with objects before, at and after `MIDNIGHT_SINCE`, on both sides of midnight."""
+    return FakeS3(
         {
             "landing_date=2026-11-20/old": (datetime(2026, 11, 20, tzinfo=UTC), b""),
             "landing_date=2026-11-29/before": (datetime(2026, 11, 29, 23, 59, 29, tzinfo=UTC), b""),
@@ -210,8 +212,13 @@ def test_list_since_lists_the_partitions_from_since_s_date_only_and_what_was_wri
             "landing_date=2026-11-30/after": (datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC), b""),
         }
     )
-    now = datetime(2026, 11, 30, 0, 1, tzinfo=UTC)
-    found = lake.list_since(s3, "lake", since, now=now)  # type: ignore[arg-type]
+
+
+def test_list_since_lists_the_partitions_from_since_s_date_only_and_what_was_written_since() -> (
+    None
+):
+    s3 = around_midnight()
+    found = lake.list_since(s3, "lake", MIDNIGHT_SINCE, now=MIDNIGHT_NOW)  # type: ignore[arg-type]
     assert [o.key for o in found] == [
         "landing_date=2026-11-29/same-second",
         "landing_date=2026-11-30/after",
@@ -270,18 +277,12 @@ def test_what_sorts_before_or_was_deleted_is_settled_by_the_next_whole_listing()
 
 
 def test_objects_since_finds_what_list_since_finds_across_midnight() -> None:
-    since = datetime(2026, 11, 29, 23, 59, 30, 600_000, tzinfo=UTC)
-    s3: Any = FakeS3(
-        {
-            "landing_date=2026-11-29/before": (datetime(2026, 11, 29, 23, 59, 29, tzinfo=UTC), b""),
-            "landing_date=2026-11-29/same-second": (
-                datetime(2026, 11, 29, 23, 59, 30, tzinfo=UTC),
-                b"",
-            ),
-            "landing_date=2026-11-30/after": (datetime(2026, 11, 30, 0, 0, 5, tzinfo=UTC), b""),
-        }
-    )
-    now = datetime(2026, 11, 30, 0, 1, tzinfo=UTC)
-    view = lake.ObjectsSince(since)
+    s3: Any = around_midnight()
+    view = lake.ObjectsSince(MIDNIGHT_SINCE)
+    expected = lake.list_since(s3, "lake", MIDNIGHT_SINCE, now=MIDNIGHT_NOW)
+    assert [o.key for o in expected] == [
+        "landing_date=2026-11-29/same-second",
+        "landing_date=2026-11-30/after",
+    ]
     for _ in range(3):
-        assert view.list(s3, "lake", now=now) == lake.list_since(s3, "lake", since, now=now)
+        assert view.list(s3, "lake", now=MIDNIGHT_NOW) == expected
