@@ -127,11 +127,7 @@ def list_since(
     object written since `since` is in the partition of `since`'s date or a later one.
     S3 gives `LastModified` to the second: `since` is compared at that precision.
     """
-    since = _to_the_second(since)
-    found: list[LakeObject] = []
-    for prefix in _partitions_since(since, now):
-        found.extend(o for o in list_objects(s3, bucket, prefix) if o.last_modified >= since)
-    return found
+    return ObjectsSince(since).list(s3, bucket, now)  # a first call lists everything
 
 
 FULL_LISTING_EVERY: Final = 10  # ObjectsSince: every 10th call lists the partitions whole
@@ -162,7 +158,7 @@ class ObjectsSince:
         """The objects written at or after `since`, in key order."""
         whole = self._calls % FULL_LISTING_EVERY == 0
         self._calls += 1
-        since = _to_the_second(self.since)
+        since = self.since.astimezone(UTC).replace(microsecond=0)  # S3's precision
         for prefix in _partitions_since(since, now):
             listed = list_objects(
                 s3, bucket, prefix, start_after=None if whole else self._greatest.get(prefix)
@@ -176,10 +172,6 @@ class ObjectsSince:
                 if obj.last_modified >= since:
                     self._found[obj.key] = obj
         return sorted(self._found.values(), key=lambda o: o.key)
-
-
-def _to_the_second(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def _partitions_since(since: datetime, now: datetime | None) -> list[str]:
