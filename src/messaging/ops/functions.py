@@ -11,8 +11,11 @@ adds it to the API's answer as `LocalCloudStatistics`, which SDKs drop because t
 model does not know it: it is read here from the raw answer. Against AWS those fields
 are None ("-" in `messaging status`).
 
-Logs: `/aws/lambda/<function>`, read with FilterLogEvents, newest last; following
-polls every second from the last event seen (events are deduplicated by id).
+Logs: `/aws/lambda/<function>`, read with FilterLogEvents, each event once. Following
+reads every second from a few seconds behind the newest event seen, and now and then a
+minute behind it, because CloudWatch may ingest a line late, and a function's concurrent
+invocations write to separate streams (`messaging.ops.log_window`). A late line is printed
+when it arrives, so it may print after lines with later timestamps.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from messaging.errors import MessagingError
+from messaging.ops.log_window import LogReader
 
 if TYPE_CHECKING:
     from messaging.ops.aws import Aws
@@ -165,34 +168,20 @@ def log_events(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[LogEvent]:
     """The function's log events from `since_ms`; with `follow`, new ones until `stop`."""
-    client = aws.client("logs")
     group = f"/aws/lambda/{function}"
-    seen: set[str] = set()
-    start = since_ms
+    reader = LogReader(aws.client("logs"), group, since_ms, pattern)
     while True:
-        arguments: dict[str, Any] = {"logGroupName": group, "startTime": start}
-        if pattern:
-            arguments["filterPattern"] = pattern
-        try:
-            for page in client.get_paginator("filter_log_events").paginate(**arguments):
-                for event in sorted(page.get("events", []), key=lambda e: e["timestamp"]):
-                    if event["eventId"] in seen:
-                        continue
-                    seen.add(event["eventId"])
-                    start = max(start, int(event["timestamp"]))
-                    yield LogEvent(
-                        timestamp=int(event["timestamp"]),
-                        stream=str(event.get("logStreamName", "")),
-                        message=str(event["message"]).rstrip("\n"),
-                    )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
-            if not follow:
-                raise LogsError(
-                    f"function {function} has no logs yet (log group {group} does not exist); "
-                    "it is created by the first invocation"
-                ) from None
+        for event in reader.read():
+            yield LogEvent(
+                timestamp=int(event["timestamp"]),
+                stream=str(event.get("logStreamName", "")),
+                message=str(event["message"]).rstrip("\n"),
+            )
+        if not reader.found and not follow:
+            raise LogsError(
+                f"function {function} has no logs yet (log group {group} does not exist); "
+                "it is created by the first invocation"
+            )
         if not follow or (stop is not None and stop.is_set()):
             return
         sleep(FOLLOW_INTERVAL)

@@ -16,16 +16,8 @@ lines per invocation count:
 Every line read counts towards the bytes CloudWatch Logs ingested (its message only;
 CloudWatch's per-event overhead is left out).
 
-Events are read with FilterLogEvents from a moving start time and counted once each, by
-event id. CloudWatch may ingest an event late and out of order, so the start trails the
-newest event seen: by a few seconds on a routine read, by a minute on every
-`LOOKBACK_EVERY`-th read and on a final one (`read(settle=True)`). A late line is then
-counted at most that many reads later (if it arrives within the minute, as before); and
-a routine page is a few seconds of lines, not a minute of them. With a minute on every
-read, the page grew with the run (to 740 KB per function at saturation), and so did its
-cost in both processes: in a 60 s run at about 380 events/s, 2.2 s of the cloud's CPU
-and 2.4 s of simulate's, and by the end 15% of a core. With this, 1.0 s and 1.1 s
-(issue #21).
+Events are read with `messaging.ops.log_window.LogReader`, each once, from a window that
+trails the newest event seen, because CloudWatch may ingest an event late.
 
 Known limits: on AWS, lines reach CloudWatch Logs seconds after they are written, so
 counts lag; concurrency is estimated from the REPORT durations of the last window
@@ -37,21 +29,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
-
-from botocore.exceptions import ClientError
 
 from messaging.core.metering import Usage, merge
 from messaging.core.metrics import Latencies
 
-__all__ = ["BATCH_LINE_TYPE", "FunctionActivity", "LogReader", "parse_report"]
+__all__ = ["BATCH_LINE_TYPE", "FunctionActivity", "parse_report"]
 
 BATCH_LINE_TYPE: Final = "messaging.batch"  # the handler's `LOG_TYPE`
-LOOKBACK_MS: Final = 60_000  # CloudWatch may ingest an event this late
-RECENT_MS: Final = 5_000  # a routine read's window behind the newest event seen
-LOOKBACK_EVERY: Final = 10  # every 10th read (and a settling one) looks LOOKBACK_MS back
 _REPORT: Final = re.compile(
     r"^REPORT RequestId: (?P<request>\S+)\s+Duration: (?P<duration>[\d.]+) ms\s+"
     r"Billed Duration: (?P<billed>\d+) ms\s+Memory Size: (?P<memory>\d+) MB\s+"
@@ -157,41 +143,3 @@ def _batch_line(message: str) -> dict[str, Any] | None:
     if not isinstance(line, dict) or line.get("type") != BATCH_LINE_TYPE:
         return None
     return line
-
-
-@dataclass
-class LogReader:
-    """New events of one log group, each yielded once."""
-
-    logs: Any  # a CloudWatch Logs client (no type stubs for it are installed)
-    group: str
-    since_ms: int
-    _seen: set[str] = field(default_factory=set)
-    _newest_ms: int = 0
-    _reads: int = 0
-
-    def read(self, *, settle: bool = False) -> Iterator[tuple[int, str]]:
-        """The events not yet yielded; `settle` looks the whole `LOOKBACK_MS` back."""
-        self._reads += 1
-        full = settle or self._reads % LOOKBACK_EVERY == 0
-        start = max(self.since_ms, self._newest_ms - (LOOKBACK_MS if full else RECENT_MS))
-        token: str | None = None
-        while True:
-            try:
-                more = {"nextToken": token} if token else {}
-                page = self.logs.filter_log_events(logGroupName=self.group, startTime=start, **more)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                    return  # no group yet: the function has not logged anything
-                raise
-            for event in page.get("events", []):
-                event_id = str(event.get("eventId"))
-                if event_id in self._seen:
-                    continue
-                self._seen.add(event_id)
-                timestamp = int(event.get("timestamp", 0))
-                self._newest_ms = max(self._newest_ms, timestamp)
-                yield timestamp, str(event.get("message", ""))
-            token = page.get("nextToken")
-            if not token:
-                return

@@ -38,8 +38,9 @@ from messaging.core.services import Service
 from messaging.errors import MessagingError
 from messaging.ops import status
 from messaging.ops.aws import Aws
+from messaging.ops.log_window import LogReader
 from messaging.simulation.cost import Extras
-from messaging.simulation.function_logs import FunctionActivity, LogReader
+from messaging.simulation.function_logs import FunctionActivity
 from messaging.simulation.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -286,8 +287,10 @@ class LambdaHost:
             if not events:
                 continue
             with self._lock:
-                for timestamp, message in events:
-                    self.activity[name].add(timestamp, message)
+                for event in events:
+                    self.activity[name].add(
+                        int(event.get("timestamp", 0)), str(event.get("message", ""))
+                    )
                 self._last_progress[name] = self.clock()
 
     def _check_progress(self) -> None:
