@@ -139,8 +139,9 @@ class Simulation:
         self.buffer_interval = NEW_STACK_BUFFER_INTERVAL  # the stack's, once deployed
         self.samples: list[Sample] = []
         self.lake_objects: list[lake.LakeObject] = []
-        self._lake_since = datetime.now(UTC) - LAKE_CLOCK_MARGIN  # set again when a run starts
-        self._lake_view = lake.ObjectsSince(self._lake_since)  # what the samples count
+        # The run's lake objects: what the samples count, and from when the proof reads
+        # (`since`); set again when a run starts.
+        self._lake_view = lake.ObjectsSince(datetime.now(UTC) - LAKE_CLOCK_MARGIN)
         self.ledger = Ledger(list(SERVICES))
         self.interrupted = False  # producing stopped early (`stop`); still verified
         self.phase = "deploying"
@@ -158,8 +159,7 @@ class Simulation:
         the lake and verifies, and its report says `interrupted`."""
         stop = stop or threading.Event()
         started = time.monotonic()
-        self._lake_since = datetime.now(UTC) - LAKE_CLOCK_MARGIN
-        self._lake_view = lake.ObjectsSince(self._lake_since)
+        self._lake_view = lake.ObjectsSince(datetime.now(UTC) - LAKE_CLOCK_MARGIN)
         outputs = self._deploy()
         dlq_before = self._depths(outputs, "dlq_output")
         backlog_before = self._depths(outputs, "queue_output")
@@ -183,7 +183,7 @@ class Simulation:
                 self._note_interrupted(producer_stats, time.monotonic() - started)
             self.phase = "draining"
             self._drain(outputs, services)
-            lake_scan = LakeScan(since=self._lake_since, wanted=frozenset())  # none read
+            lake_scan = LakeScan(since=self._lake_view.since, wanted=frozenset())  # none read
             if not services.errors:  # a run that failed has nothing to wait for
                 self.phase = "flushing"
                 lake_scan = self._wait_for_lake(outputs)
@@ -386,7 +386,7 @@ class Simulation:
     def _wait_for_lake(self, outputs: stack.StackOutputs) -> LakeScan:
         """Poll the lake until every produced event is there, or the buffer surely flushed."""
         produced = self.ledger.ids()
-        scan = LakeScan(since=self._lake_since, wanted=frozenset(produced))
+        scan = LakeScan(since=self._lake_view.since, wanted=frozenset(produced))
         s3 = self._aws("control").s3()
         deadline = time.monotonic() + self.buffer_interval + LAKE_GRACE
         while True:
